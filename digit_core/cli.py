@@ -1,0 +1,148 @@
+"""``python -m digit_core``: train, predict and evaluate from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from .config import ARCHITECTURES, ANNConfig, AugmentConfig, CNNConfig, TrainConfig
+
+_DEFAULTS = TrainConfig()
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    fmt = argparse.ArgumentDefaultsHelpFormatter
+    parser = argparse.ArgumentParser(prog="python -m digit_core", description=__doc__, formatter_class=fmt)
+    parser.add_argument("--models-dir", type=Path, default=None,
+                        help="registry folder (default: $DIGIT_MODELS_DIR or the project's models/)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    t = sub.add_parser("train", help="train a model on MNIST and save it", formatter_class=fmt)
+    t.add_argument("--arch", choices=ARCHITECTURES, required=True)
+    t.add_argument("--name", required=True, help="registry name to save under")
+    t.add_argument("--epochs", type=_positive_int, default=_DEFAULTS.epochs)
+    t.add_argument("--batch-size", type=_positive_int, default=_DEFAULTS.batch_size)
+    t.add_argument("--lr", type=float, default=_DEFAULTS.learning_rate, help="peak learning rate")
+    t.add_argument("--optimizer", choices=("adam", "sgd", "rmsprop"), default=_DEFAULTS.optimizer)
+    t.add_argument("--augment", action=argparse.BooleanOptionalAction, default=True,
+                   help="random shifts, rotations, zoom, shear and stroke width")
+    t.add_argument("--dropout", type=float, default=None, help="dropout (default: the architecture's)")
+    t.add_argument("--width", type=float, default=CNNConfig().width, help="CNN filter multiplier")
+    t.add_argument("--units", type=_positive_int, nargs="+", default=list(ANNConfig().units),
+                   help="ANN hidden layer sizes")
+    t.add_argument("--validation-size", type=int, default=_DEFAULTS.validation_size)
+    t.add_argument("--patience", type=_positive_int, default=_DEFAULTS.patience,
+                   help="epochs without validation gain before stopping early")
+    t.add_argument("--limit", type=_positive_int, default=None,
+                   help="train on only N images (quick runs)")
+    t.add_argument("--seed", type=int, default=_DEFAULTS.seed)
+    t.add_argument("--overwrite", action="store_true", help="replace an existing model of that name")
+
+    p = sub.add_parser("predict", help="predict the digit in image files", formatter_class=fmt)
+    p.add_argument("--model", default="cnn", help="registry name or path to a .keras file")
+    p.add_argument("images", nargs="+", help="image files (PNG, JPEG, BMP, GIF, WebP, ...)")
+
+    e = sub.add_parser("evaluate", help="accuracy and per-class table on the MNIST test set",
+                       formatter_class=fmt)
+    e.add_argument("--model", default="cnn", help="registry name or path to a .keras file")
+
+    sub.add_parser("list", help="list the models in the registry", formatter_class=fmt)
+    return parser
+
+
+def _train(args) -> int:
+    from . import registry
+    from .data import load_mnist
+    from .pipeline import train_on_mnist
+    from .progress_bar import ProgressBar
+
+    registry.validate_name(args.name)
+    target = registry.model_path(args.name, args.models_dir)
+    if target.exists() and not args.overwrite:
+        raise registry.ModelError(f"{target} exists; pass --overwrite to replace it")
+    if args.arch == "cnn":
+        model_config = CNNConfig(width=args.width, **({"dropout": args.dropout} if args.dropout is not None else {}))
+    else:
+        model_config = ANNConfig(units=tuple(args.units), **({"dropout": args.dropout} if args.dropout is not None else {}))
+    train_config = TrainConfig(
+        epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr, optimizer=args.optimizer,
+        augment=AugmentConfig() if args.augment else None, validation_size=args.validation_size,
+        limit=args.limit, patience=args.patience, seed=args.seed)
+    mnist = load_mnist()
+    print(f"MNIST from {mnist.source}; training {args.arch} '{args.name}'", file=sys.stderr)
+    bar = ProgressBar()
+    run = train_on_mnist(model_config, train_config, mnist, on_batch=bar.on_batch, on_epoch=bar.on_epoch)
+    run.card["command"] = ["python", "-m", "digit_core", *sys.argv[1:]]
+    path = registry.save_model(run.result.model, args.name, run.card, args.models_dir, overwrite=True)
+    print(f"saved {path} ({run.card['parameters']:,} parameters, {run.result.seconds:.0f}s)", file=sys.stderr)
+    print(f"test accuracy {run.evaluation.accuracy:.4%}")
+    return 0
+
+
+def _predict(args) -> int:
+    from .inference import predict
+    from .preprocess import ImageError, load_image, to_mnist
+    from .registry import load_model
+
+    model = load_model(args.model, args.models_dir)
+    failed = 0
+    for name in args.images:
+        try:
+            with open(name, "rb") as f:
+                image = to_mnist(load_image(f.read()))
+        except (OSError, ImageError) as exc:
+            failed += 1
+            message = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            print(json.dumps({"file": name, "error": message}), flush=True)
+            continue
+        probs = predict(model, image)[0]
+        digit = int(probs.argmax())
+        print(json.dumps({"file": name, "digit": digit, "confidence": round(float(probs[digit]), 6),
+                          "probabilities": [round(float(p), 6) for p in probs]}), flush=True)
+    return 1 if failed else 0
+
+
+def _evaluate(args) -> int:
+    from .data import load_mnist
+    from .evaluation import evaluate, format_report
+    from .inference import predict
+    from .registry import load_model
+
+    model = load_model(args.model, args.models_dir)
+    mnist = load_mnist()
+    print(format_report(evaluate(predict(model, mnist.test_images), mnist.test_labels)))
+    return 0
+
+
+def _list(args) -> int:
+    from .registry import list_models
+
+    for entry in list_models(args.models_dir):
+        card = entry.card or {}
+        acc = f"{card['test_accuracy']:.2%}" if isinstance(card.get("test_accuracy"), float) else "?"
+        status = "ok" if entry.ok else f"BROKEN: {entry.error}"
+        print(f"{entry.name:<20} {card.get('architecture', '?'):<4} {acc:>7}  {status}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter out
+    args = _parser().parse_args(argv)
+    from .data import DataError, MnistNotFoundError
+    from .registry import ModelError
+
+    try:
+        return {"train": _train, "predict": _predict, "evaluate": _evaluate, "list": _list}[args.command](args)
+    except (ModelError, DataError, MnistNotFoundError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,221 @@
+"""Saved models: ``<root>/<name>.keras`` beside a ``<root>/<name>.json`` card.
+
+Listing and reading cards need no TensorFlow. Saving is atomic: both files are written to
+temporary names in the same folder, flushed to disk, then renamed over the old ones, so a crash
+never leaves a half-written model and never damages the previous one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import re
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+MODELS_DIR_ENV = "DIGIT_MODELS_DIR"
+PROJECT_MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+SHIPPED = ("cnn", "ann")  # the defaults committed with the project
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+NAME_RULE = "1-64 characters: letters, digits, '_', '-', '.', starting with a letter or digit, no '..'"
+
+
+class ModelError(Exception):
+    """A model cannot be saved or loaded; the message says which and why."""
+
+
+class ModelNotFoundError(ModelError, FileNotFoundError):
+    pass
+
+
+def models_dir() -> Path:
+    """The registry folder: ``$DIGIT_MODELS_DIR`` if set, else the project's ``models/``."""
+    env = os.environ.get(MODELS_DIR_ENV)
+    return Path(env).expanduser() if env else PROJECT_MODELS_DIR
+
+
+def validate_name(name: str) -> str:
+    """Return ``name`` if it is a safe model name, else raise ``ValueError`` saying the rule."""
+    if not isinstance(name, str) or not NAME_PATTERN.match(name) or ".." in name:
+        raise ValueError(f"invalid model name {name!r}: use {NAME_RULE}")
+    return name
+
+
+def model_path(name: str, root: Path | None = None) -> Path:
+    return (root or models_dir()) / f"{validate_name(name)}.keras"
+
+
+def card_path(name: str, root: Path | None = None) -> Path:
+    return (root or models_dir()) / f"{validate_name(name)}.json"
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """One registry entry. ``error`` says why it cannot be used; ``card`` may still be there."""
+
+    name: str
+    path: Path
+    card: dict[str, Any] | None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def read_card(name: str, root: Path | None = None) -> dict[str, Any]:
+    """The JSON card of model ``name``; raises :class:`ModelError` when missing or unreadable."""
+    path = card_path(name, root)
+    try:
+        card = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ModelNotFoundError(f"no card for model {name!r} ({path})") from exc
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"card {path} is unreadable: {exc}") from exc
+    if not isinstance(card, dict):
+        raise ModelError(f"card {path} is not a JSON object")
+    return card
+
+
+def _entry(name: str, root: Path) -> ModelEntry:
+    path = model_path(name, root)
+    card, problems = None, []
+    try:
+        card = read_card(name, root)
+    except ModelError as exc:
+        problems.append(str(exc))
+    if not path.is_file():
+        problems.append(f"model file {path.name} is missing")
+    elif not zipfile.is_zipfile(path):
+        problems.append(f"{path.name} is not a .keras archive")
+    return ModelEntry(name, path, card, "; ".join(problems) or None)
+
+
+def list_models(root: Path | None = None) -> list[ModelEntry]:
+    """Every model in the registry, shipped defaults first, broken ones with their reason."""
+    root = root or models_dir()
+    if not root.is_dir():
+        return []
+    names = set()
+    for path in root.iterdir():
+        if path.suffix in (".keras", ".json") and not path.name.startswith("."):
+            with contextlib.suppress(ValueError):
+                names.add(validate_name(path.stem))
+    order = sorted(names, key=lambda n: (n not in SHIPPED, SHIPPED.index(n) if n in SHIPPED else 0, n))
+    return [_entry(name, root) for name in order]
+
+
+@contextlib.contextmanager
+def _locked(root: Path) -> Iterator[None]:
+    """One writer at a time per registry folder (also across processes)."""
+    with open(root / ".registry.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _fsync_dir(root: Path) -> None:
+    fd = os.open(root, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _temp_path(root: Path, name: str, suffix: str) -> Path:
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=f".tmp{suffix}", dir=root)
+    os.fchmod(fd, 0o644)  # mkstemp's 0600 would hide the model from other users of the server
+    os.close(fd)
+    return Path(tmp)
+
+
+def _write_model_file(model, path: Path) -> None:
+    import keras
+
+    # An uncompiled copy: the optimizer's state would triple the file and is not needed to predict.
+    bare = keras.Model.from_config(model.get_config())
+    bare.set_weights(model.get_weights())
+    bare.save(path)
+    with open(path, "rb+") as f:
+        os.fsync(f.fileno())
+
+
+def save_model(model, name: str, card: dict[str, Any], root: Path | None = None,
+               overwrite: bool = True) -> Path:
+    """Save ``model`` and its ``card`` as ``name`` atomically; return the ``.keras`` path.
+
+    Adds ``name``, ``file_bytes`` and ``model_sha256`` to the card. Raises ``ValueError`` on a bad
+    name, :class:`ModelError` if ``name`` exists and ``overwrite`` is false or the disk refuses.
+    """
+    validate_name(name)
+    root = root or models_dir()
+    final_model, final_card = model_path(name, root), card_path(name, root)
+    tmp_model = tmp_card = None
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        with _locked(root):
+            if not overwrite and (final_model.exists() or final_card.exists()):
+                raise ModelError(f"a model named {name!r} already exists")
+            tmp_model = _temp_path(root, name, ".keras")
+            _write_model_file(model, tmp_model)
+            card = {**card, "name": name, "file_bytes": tmp_model.stat().st_size,
+                    "model_sha256": file_sha256(tmp_model)}
+            tmp_card = _temp_path(root, name, ".json")
+            with open(tmp_card, "w", encoding="utf-8") as f:
+                json.dump(card, f, indent=1)
+                f.flush()
+                os.fsync(f.fileno())
+            # Model first: if we die between the renames, the new model is whole and its
+            # card is merely stale (detectable through model_sha256).
+            os.replace(tmp_model, final_model)
+            os.replace(tmp_card, final_card)
+            _fsync_dir(root)
+    except OSError as exc:
+        raise ModelError(f"could not save model {name!r} in {root}: {exc.strerror or exc}") from exc
+    finally:
+        for tmp in (tmp_model, tmp_card):
+            if tmp is not None:
+                with contextlib.suppress(OSError):
+                    tmp.unlink()
+    return final_model
+
+
+def resolve(name_or_path: str | os.PathLike, root: Path | None = None) -> Path:
+    """A registry name (``"cnn"``) or a path to a ``.keras`` file -> that file's path."""
+    text = os.fspath(name_or_path)
+    if text.endswith(".keras") or os.sep in text or "/" in text:
+        path = Path(text).expanduser()
+    else:
+        path = model_path(text, root)
+    if not path.is_file():
+        raise ModelNotFoundError(
+            f"no model at {path}. Train one with: python -m digit_core train --arch cnn --name "
+            f"{path.stem}")
+    return path
+
+
+def load_model(name_or_path: str | os.PathLike, root: Path | None = None):
+    """Load a model by registry name or path, with Keras' safe mode on (no arbitrary code)."""
+    path = resolve(name_or_path, root)
+    import keras
+
+    try:
+        return keras.saving.load_model(path, compile=False, safe_mode=True)
+    except Exception as exc:  # noqa: BLE001 - Keras raises many kinds; all mean "unusable"
+        raise ModelError(f"cannot load model {path}: {type(exc).__name__}: {exc}") from exc

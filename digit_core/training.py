@@ -1,0 +1,217 @@
+"""One ``train()`` for both architectures, reporting progress through caller-given callbacks.
+
+``train`` builds and compiles the model inside the current ``tf.distribute`` strategy, so a caller
+that wraps it in ``MirroredStrategy().scope()`` trains on every local GPU (or logical device), and
+``MultiWorkerMirroredStrategy`` spreads it over a cluster. The batch size is the global one.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from .augment import augment_batch
+from .config import ModelConfig, TrainConfig
+from .models import build_model
+from .spec import PIXEL_MAX
+
+
+@dataclass(frozen=True)
+class BatchProgress:
+    """Sent after every training batch; loss and accuracy are running means over the epoch."""
+
+    epoch: int  # 1-based
+    epochs: int
+    batch: int  # 1-based within the epoch
+    batches: int
+    loss: float
+    accuracy: float
+    elapsed: float  # seconds since training started
+
+
+@dataclass(frozen=True)
+class EpochProgress:
+    """Sent after every epoch; validation figures are None when there is no validation set."""
+
+    epoch: int  # 1-based
+    epochs: int
+    loss: float
+    accuracy: float
+    val_loss: float | None
+    val_accuracy: float | None
+    learning_rate: float
+    elapsed: float
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+@dataclass
+class TrainResult:
+    """What ``train`` produced: the model (best weights restored) and how it got there."""
+
+    model: keras.Model
+    history: list[dict] = field(default_factory=list)
+    seconds: float = 0.0
+    cancelled: bool = False
+    stopped_early: bool = False
+    best_epoch: int | None = None
+
+
+class _Progress(keras.callbacks.Callback):
+    """Relays progress, honours cancellation, keeps the best weights, stops early."""
+
+    def __init__(self, epochs, batches, patience, monitor_val, on_batch, on_epoch, cancel):
+        super().__init__()
+        self.epochs, self.batches, self.patience = epochs, batches, patience
+        self.monitor_val = monitor_val
+        self.on_batch, self.on_epoch, self.cancel = on_batch, on_epoch, cancel
+        self.history: list[dict] = []
+        self.best_score = -np.inf
+        self.best_weights = None
+        self.best_epoch: int | None = None
+        self.wait = 0
+        self.cancelled = self.stopped_early = False
+        self.epoch = 0
+        self.start = time.perf_counter()
+
+    def _elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch + 1
+
+    def on_train_batch_end(self, batch, logs=None):
+        logs = logs or {}
+        if self.on_batch is not None:
+            self.on_batch(BatchProgress(self.epoch, self.epochs, batch + 1, self.batches,
+                                        float(logs.get("loss", np.nan)),
+                                        float(logs.get("accuracy", np.nan)), self._elapsed()))
+        if self.cancel is not None and self.cancel.is_set():
+            self.cancelled = True
+            self.model.stop_training = True
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        if self.cancelled:
+            return  # A cut-short epoch was never fully seen: keep no figures from it.
+        lr = self.model.optimizer.learning_rate
+        progress = EpochProgress(
+            epoch + 1, self.epochs, float(logs["loss"]), float(logs["accuracy"]),
+            float(logs["val_loss"]) if "val_loss" in logs else None,
+            float(logs["val_accuracy"]) if "val_accuracy" in logs else None,
+            float(keras.ops.convert_to_numpy(lr)), self._elapsed())
+        self.history.append(progress.as_dict())
+        if self.on_epoch is not None:
+            self.on_epoch(progress)
+        # Higher is better: validation accuracy, else minus the training loss.
+        score = progress.val_accuracy if self.monitor_val else -progress.loss
+        if score > self.best_score:
+            self.best_score, self.best_epoch, self.wait = score, epoch + 1, 0
+            self.best_weights = self.model.get_weights()
+        else:
+            self.wait += 1
+            if self.wait >= self.patience:
+                self.stopped_early = True
+                self.model.stop_training = True
+
+    def on_train_end(self, logs=None):
+        if self.best_weights is not None:
+            self.model.set_weights(self.best_weights)
+
+
+def split_data(images: np.ndarray, labels: np.ndarray, config: TrainConfig):
+    """Shuffle with the config's seed, apply ``limit``, then hold out ``validation_size``.
+
+    Returns ``(train_x, train_y, val_x, val_y)``, uint8 ``(N, 28, 28)`` and ``(N,)`` arrays.
+    """
+    if len(images) != len(labels):
+        raise ValueError(f"{len(images)} images but {len(labels)} labels")
+    order = np.random.default_rng(config.seed).permutation(len(images))
+    n_val = min(config.validation_size, len(images) // 5)
+    n_train = len(images) - n_val
+    if config.limit is not None:
+        n_train = min(n_train, config.limit)
+    val_idx, train_idx = order[:n_val], order[n_val:n_val + n_train]
+    if n_train < 1:
+        raise ValueError("no training images left after the validation split")
+    return images[train_idx], labels[train_idx], images[val_idx], labels[val_idx]
+
+
+def make_dataset(images, labels, batch_size, augment=None, shuffle_seed=None) -> tf.data.Dataset:
+    """A ``tf.data`` pipeline of ``((B, 28, 28, 1) float32 in [0, 1], (B,) int32)`` batches."""
+    ds = tf.data.Dataset.from_tensor_slices((images, labels.astype(np.int32)))
+    if shuffle_seed is not None:
+        ds = ds.shuffle(len(images), seed=shuffle_seed, reshuffle_each_iteration=True)
+    ds = ds.batch(batch_size)
+
+    def prepare(x, y):
+        x = tf.cast(x[..., tf.newaxis], tf.float32) / PIXEL_MAX  # scale to [0, 1]
+        if augment is not None:
+            x = augment_batch(x, augment)
+        return x, y
+
+    return ds.map(prepare, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+
+
+def _optimizer(config: TrainConfig, steps_per_epoch: int) -> keras.optimizers.Optimizer:
+    total = config.epochs * steps_per_epoch
+    # Warm-up takes at most a tenth of the run, so short runs still train at full rate.
+    warmup = min(int(config.warmup_epochs * steps_per_epoch), total // 10)
+    # Warm up from a tenth of the rate, then cosine-decay to zero by the last step.
+    schedule = keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=config.learning_rate / 10, decay_steps=max(1, total - warmup),
+        warmup_target=config.learning_rate, warmup_steps=warmup)
+    if config.optimizer == "sgd":
+        return keras.optimizers.SGD(schedule, momentum=0.9, nesterov=True)
+    if config.optimizer == "rmsprop":
+        return keras.optimizers.RMSprop(schedule)
+    return keras.optimizers.Adam(schedule)
+
+
+def train(
+    model_config: ModelConfig,
+    train_config: TrainConfig,
+    images: np.ndarray,
+    labels: np.ndarray,
+    *,
+    model: keras.Model | None = None,
+    on_batch: Callable[[BatchProgress], None] | None = None,
+    on_epoch: Callable[[EpochProgress], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> TrainResult:
+    """Train a model on ``images`` ``(N, 28, 28) uint8`` and ``labels`` ``(N,)`` ints 0..9.
+
+    ``model``, when given, is trained further (fine-tuning) instead of building a new one from
+    ``model_config``. Setting ``cancel`` stops training after the current batch; either way the
+    best weights seen at an epoch end are restored before returning.
+    """
+    keras.utils.set_random_seed(train_config.seed)
+    train_x, train_y, val_x, val_y = split_data(images, labels, train_config)
+    batch_size = min(train_config.batch_size, len(train_x))
+    train_ds = make_dataset(train_x, train_y, batch_size, train_config.augment, train_config.seed)
+    val_ds = make_dataset(val_x, val_y, 1024) if len(val_x) else None
+    steps = int(np.ceil(len(train_x) / batch_size))
+
+    with tf.distribute.get_strategy().scope():
+        if model is None:
+            model = build_model(model_config)
+        model.compile(
+            optimizer=_optimizer(train_config, steps),
+            loss=keras.losses.SparseCategoricalCrossentropy(),
+            metrics=["accuracy"],
+        )
+    progress = _Progress(train_config.epochs, steps, train_config.patience, val_ds is not None,
+                         on_batch, on_epoch, cancel)
+    start = time.perf_counter()
+    model.fit(train_ds, epochs=train_config.epochs, validation_data=val_ds,
+              callbacks=[progress], shuffle=False, verbose=0)  # the dataset shuffles itself
+    return TrainResult(model=model, history=progress.history, seconds=time.perf_counter() - start,
+                       cancelled=progress.cancelled, stopped_early=progress.stopped_early,
+                       best_epoch=progress.best_epoch)
