@@ -70,10 +70,11 @@ def _train(args) -> int:
     target = registry.model_path(args.name, args.models_dir)
     if target.exists() and not args.overwrite:
         raise registry.ModelError(f"{target} exists; pass --overwrite to replace it")
+    dropout = {"dropout": args.dropout} if args.dropout is not None else {}
     if args.arch == "cnn":
-        model_config = CNNConfig(width=args.width, **({"dropout": args.dropout} if args.dropout is not None else {}))
+        model_config = CNNConfig(width=args.width, **dropout)
     else:
-        model_config = ANNConfig(units=tuple(args.units), **({"dropout": args.dropout} if args.dropout is not None else {}))
+        model_config = ANNConfig(units=tuple(args.units), **dropout)
     train_config = TrainConfig(
         epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr, optimizer=args.optimizer,
         augment=AugmentConfig() if args.augment else None, validation_size=args.validation_size,
@@ -141,8 +142,9 @@ def main(argv: list[str] | None = None) -> int:
     from .data import DataError, MnistNotFoundError
     from .registry import ModelError
 
+    commands = {"train": _train, "predict": _predict, "evaluate": _evaluate, "list": _list}
     try:
-        return {"train": _train, "predict": _predict, "evaluate": _evaluate, "list": _list}[args.command](args)
+        return commands[args.command](args)
     except (ModelError, DataError, MnistNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -41,7 +41,7 @@ class CNNConfig:
             raise ValueError(f"CNN filters must be positive integers, got {self.filters!r}")
         if len(self.filters) > 3:
             raise ValueError("at most 3 conv blocks fit a 28x28 input")
-        if self.width <= 0:
+        if not self.width > 0:  # also refuses NaN
             raise ValueError(f"width must be positive, got {self.width}")
         if self.dense_units < 1:
             raise ValueError(f"dense_units must be positive, got {self.dense_units}")

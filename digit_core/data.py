@@ -100,16 +100,21 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     return np.frombuffer(raw, dtype=np.uint8, offset=offset).reshape(shape)
 
 
-def validate(images: np.ndarray, labels: np.ndarray, name: str) -> None:
-    """Raise :class:`DataError` unless images are ``(N, 28, 28) uint8`` and labels ``(N,)`` in 0..9."""
+def validate(images: np.ndarray, labels: np.ndarray, images_name: str, labels_name: str) -> None:
+    """Raise :class:`DataError` unless images are ``(N, 28, 28) uint8`` and labels ``(N,)`` in 0..9.
+
+    The message names the file at fault: ``images_name`` or ``labels_name``.
+    """
     if images.ndim != 3 or images.shape[1:] != (IMAGE_SIZE, IMAGE_SIZE):
-        raise DataError(f"{name}: images have shape {images.shape}, expected (N, 28, 28)")
+        raise DataError(f"{images_name}: images have shape {images.shape}, expected (N, 28, 28)")
     if images.dtype != np.uint8:
-        raise DataError(f"{name}: images have dtype {images.dtype}, expected uint8")
+        raise DataError(f"{images_name}: images have dtype {images.dtype}, expected uint8")
     if labels.ndim != 1 or len(labels) != len(images):
-        raise DataError(f"{name}: {len(images)} images but labels of shape {labels.shape}")
+        raise DataError(f"{labels_name}: labels of shape {labels.shape} for {len(images)} images")
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise DataError(f"{labels_name}: labels have dtype {labels.dtype}, expected integers")
     if len(labels) and (labels.min() < 0 or labels.max() >= NUM_CLASSES):
-        raise DataError(f"{name}: labels outside 0..9 (found {labels.min()}..{labels.max()})")
+        raise DataError(f"{labels_name}: labels outside 0..9 (found {labels.min()}..{labels.max()})")
 
 
 def _find_idx(folder: Path, stem: str) -> Path | None:
@@ -128,7 +133,8 @@ def _load_idx_folder(folder: Path) -> Mnist | None:
         raise DataError(f"{folder}: incomplete MNIST, missing {', '.join(missing)}")
     arrays = {key: read_idx(path) for key, path in paths.items()}
     for split in ("train", "test"):
-        validate(arrays[f"{split}_images"], arrays[f"{split}_labels"], str(paths[f"{split}_images"]))
+        validate(arrays[f"{split}_images"], arrays[f"{split}_labels"], str(paths[f"{split}_images"]),
+                 str(paths[f"{split}_labels"]))
     return Mnist(**arrays, source=str(folder))
 
 
@@ -139,9 +145,11 @@ def _load_npz(path: Path) -> Mnist:
                       "test_images": npz["x_test"], "test_labels": npz["y_test"]}
     except (OSError, KeyError, ValueError) as exc:
         raise DataError(f"{path}: not a usable mnist.npz ({exc})") from exc
-    arrays = {k: v.astype(np.uint8) if k.endswith("labels") else v for k, v in arrays.items()}
     for split in ("train", "test"):
-        validate(arrays[f"{split}_images"], arrays[f"{split}_labels"], f"{path} ({split})")
+        validate(arrays[f"{split}_images"], arrays[f"{split}_labels"], f"{path} (x_{split})",
+                 f"{path} (y_{split})")
+    # Only now that they are known to be 0..9 can labels be narrowed without wrapping.
+    arrays = {k: v.astype(np.uint8) if k.endswith("labels") else v for k, v in arrays.items()}
     return Mnist(**arrays, source=str(path))
 
 
@@ -195,9 +203,9 @@ def _download() -> Mnist:
             f"MNIST not found locally and the download failed ({exc}). Set {DATA_DIR_ENV} to a "
             "folder holding the four *-ubyte.gz files or mnist.npz."
         ) from exc
-    mnist = Mnist(xtr, ytr.astype(np.uint8), xte, yte.astype(np.uint8), source="keras download")
-    validate(mnist.train_images, mnist.train_labels, "downloaded train")
-    return mnist
+    validate(xtr, ytr, "downloaded x_train", "downloaded y_train")
+    validate(xte, yte, "downloaded x_test", "downloaded y_test")
+    return Mnist(xtr, ytr.astype(np.uint8), xte, yte.astype(np.uint8), source="keras download")
 
 
 def mnist_available() -> bool:

@@ -66,6 +66,9 @@ def confusion_matrix(true: np.ndarray, predicted: np.ndarray) -> np.ndarray:
     true, predicted = np.asarray(true, dtype=np.int64), np.asarray(predicted, dtype=np.int64)
     if true.shape != predicted.shape:
         raise ValueError(f"true {true.shape} and predicted {predicted.shape} differ in shape")
+    for name, values in (("true", true), ("predicted", predicted)):
+        if values.size and (values.min() < 0 or values.max() >= NUM_CLASSES):
+            raise ValueError(f"{name} digits must be in 0..9, found {values.min()}..{values.max()}")
     return np.bincount(true * NUM_CLASSES + predicted, minlength=NUM_CLASSES**2).reshape(
         NUM_CLASSES, NUM_CLASSES)
 

@@ -12,7 +12,7 @@ import tensorflow as tf
 from .spec import IMAGE_SIZE, NUM_CLASSES, PIXEL_MAX
 
 CHUNK = 1024  # images per call: bounds memory on large batches
-_compiled: "weakref.WeakKeyDictionary[keras.Model, object]" = weakref.WeakKeyDictionary()
+_compiled: weakref.WeakKeyDictionary[keras.Model, object] = weakref.WeakKeyDictionary()
 
 
 def as_model_input(images: np.ndarray) -> np.ndarray:
@@ -31,7 +31,9 @@ def as_model_input(images: np.ndarray) -> np.ndarray:
         images = images.astype(np.float32) / PIXEL_MAX
     elif np.issubdtype(images.dtype, np.floating):
         images = images.astype(np.float32, copy=False)
-        if images.size and (np.nanmin(images) < 0 or np.nanmax(images) > 1):
+        if not np.isfinite(images).all():
+            raise ValueError("images contain NaN or infinite values")
+        if images.size and (images.min() < 0 or images.max() > 1):
             raise ValueError("float images must be scaled to [0, 1]")
     else:
         raise ValueError(f"images must be uint8 or float, got {images.dtype}")
@@ -42,7 +44,9 @@ def _forward(model: keras.Model):
     fn = _compiled.get(model)
     if fn is None:
         spec = tf.TensorSpec([None, IMAGE_SIZE, IMAGE_SIZE, 1], tf.float32)
-        fn = tf.function(lambda x: model(x, training=False), input_signature=[spec])
+        # A weak reference, so the cache entry does not keep its own key (the model) alive.
+        model_ref = weakref.ref(model)
+        fn = tf.function(lambda x: model_ref()(x, training=False), input_signature=[spec])
         _compiled[model] = fn
     return fn
 

@@ -53,7 +53,7 @@ def make_card(model_config: ModelConfig, train_config: TrainConfig, result: Trai
         "cancelled": result.cancelled,
         "training_seconds": round(result.seconds, 2),
         "versions": versions(),
-        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "data_fingerprint": data_fingerprint,
         "command": command if command is not None else sys.argv,
     }

@@ -15,14 +15,15 @@ import os
 import re
 import tempfile
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 MODELS_DIR_ENV = "DIGIT_MODELS_DIR"
 PROJECT_MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 SHIPPED = ("cnn", "ann")  # the defaults committed with the project
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 NAME_RULE = "1-64 characters: letters, digits, '_', '-', '.', starting with a letter or digit, no '..'"
 
 
@@ -42,7 +43,7 @@ def models_dir() -> Path:
 
 def validate_name(name: str) -> str:
     """Return ``name`` if it is a safe model name, else raise ``ValueError`` saying the rule."""
-    if not isinstance(name, str) or not NAME_PATTERN.match(name) or ".." in name:
+    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name) or ".." in name:
         raise ValueError(f"invalid model name {name!r}: use {NAME_RULE}")
     return name
 
@@ -204,9 +205,10 @@ def resolve(name_or_path: str | os.PathLike, root: Path | None = None) -> Path:
     else:
         path = model_path(text, root)
     if not path.is_file():
+        where = f" --models-dir {root}" if root is not None else ""
         raise ModelNotFoundError(
-            f"no model at {path}. Train one with: python -m digit_core train --arch cnn --name "
-            f"{path.stem}")
+            f"no model at {path}. Train one with: python -m digit_core{where} train --arch cnn "
+            f"--name {path.stem}")
     return path
 
 

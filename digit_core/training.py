@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import keras
 import numpy as np
@@ -18,6 +18,8 @@ import tensorflow as tf
 
 from .augment import augment_batch
 from .config import ModelConfig, TrainConfig
+from .evaluation import evaluate
+from .inference import predict
 from .models import build_model
 from .spec import PIXEL_MAX
 
@@ -64,13 +66,37 @@ class TrainResult:
     best_epoch: int | None = None
 
 
+RECALIBRATE_BELOW_STEPS = 1000
+RECALIBRATE_IMAGES = 2048
+
+
+def recalibrate_batch_norm(model: keras.Model, images: np.ndarray) -> None:
+    """Set every batch-norm layer's moving statistics to those of ``images`` ``(N, 28, 28) uint8``.
+
+    In a short run the weights change faster than the moving averages follow, so a model that
+    trains well predicts badly; one forward pass with momentum 0 makes the statistics exact.
+    """
+    layers = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    if not layers or not len(images):
+        return
+    x = tf.constant(images[..., np.newaxis].astype(np.float32) / PIXEL_MAX)
+    saved = [layer.momentum for layer in layers]
+    try:
+        for layer in layers:
+            layer.momentum = 0.0
+        model(x, training=True)
+    finally:
+        for layer, momentum in zip(layers, saved):
+            layer.momentum = momentum
+
+
 class _Progress(keras.callbacks.Callback):
     """Relays progress, honours cancellation, keeps the best weights, stops early."""
 
-    def __init__(self, epochs, batches, patience, monitor_val, on_batch, on_epoch, cancel):
+    def __init__(self, epochs, batches, patience, train_x, val_x, val_y, on_batch, on_epoch, cancel):
         super().__init__()
         self.epochs, self.batches, self.patience = epochs, batches, patience
-        self.monitor_val = monitor_val
+        self.train_x, self.val_x, self.val_y = train_x, val_x, val_y
         self.on_batch, self.on_epoch, self.cancel = on_batch, on_epoch, cancel
         self.history: list[dict] = []
         self.best_score = -np.inf
@@ -101,17 +127,21 @@ class _Progress(keras.callbacks.Callback):
         logs = logs or {}
         if self.cancelled:
             return  # A cut-short epoch was never fully seen: keep no figures from it.
+        if (epoch + 1) * self.batches < RECALIBRATE_BELOW_STEPS and not tf.distribute.has_strategy():
+            recalibrate_batch_norm(self.model, self.train_x[:RECALIBRATE_IMAGES])
+        val_loss = val_accuracy = None
+        if len(self.val_x):
+            scores = evaluate(predict(self.model, self.val_x), self.val_y)
+            val_loss, val_accuracy = scores.loss, scores.accuracy
         lr = self.model.optimizer.learning_rate
         progress = EpochProgress(
-            epoch + 1, self.epochs, float(logs["loss"]), float(logs["accuracy"]),
-            float(logs["val_loss"]) if "val_loss" in logs else None,
-            float(logs["val_accuracy"]) if "val_accuracy" in logs else None,
-            float(keras.ops.convert_to_numpy(lr)), self._elapsed())
+            epoch + 1, self.epochs, float(logs["loss"]), float(logs["accuracy"]), val_loss,
+            val_accuracy, float(keras.ops.convert_to_numpy(lr)), self._elapsed())
         self.history.append(progress.as_dict())
         if self.on_epoch is not None:
             self.on_epoch(progress)
         # Higher is better: validation accuracy, else minus the training loss.
-        score = progress.val_accuracy if self.monitor_val else -progress.loss
+        score = progress.val_accuracy if val_accuracy is not None else -progress.loss
         if score > self.best_score:
             self.best_score, self.best_epoch, self.wait = score, epoch + 1, 0
             self.best_weights = self.model.get_weights()
@@ -124,6 +154,9 @@ class _Progress(keras.callbacks.Callback):
     def on_train_end(self, logs=None):
         if self.best_weights is not None:
             self.model.set_weights(self.best_weights)
+        elif self.batches * self.epochs and not tf.distribute.has_strategy():
+            # Cancelled inside the first epoch: no validated weights, but the statistics can be fixed.
+            recalibrate_batch_norm(self.model, self.train_x[:RECALIBRATE_IMAGES])
 
 
 def split_data(images: np.ndarray, labels: np.ndarray, config: TrainConfig):
@@ -196,7 +229,6 @@ def train(
     train_x, train_y, val_x, val_y = split_data(images, labels, train_config)
     batch_size = min(train_config.batch_size, len(train_x))
     train_ds = make_dataset(train_x, train_y, batch_size, train_config.augment, train_config.seed)
-    val_ds = make_dataset(val_x, val_y, 1024) if len(val_x) else None
     steps = int(np.ceil(len(train_x) / batch_size))
 
     with tf.distribute.get_strategy().scope():
@@ -207,11 +239,11 @@ def train(
             loss=keras.losses.SparseCategoricalCrossentropy(),
             metrics=["accuracy"],
         )
-    progress = _Progress(train_config.epochs, steps, train_config.patience, val_ds is not None,
+    progress = _Progress(train_config.epochs, steps, train_config.patience, train_x, val_x, val_y,
                          on_batch, on_epoch, cancel)
     start = time.perf_counter()
-    model.fit(train_ds, epochs=train_config.epochs, validation_data=val_ds,
-              callbacks=[progress], shuffle=False, verbose=0)  # the dataset shuffles itself
+    # Validation is done by the callback, after fixing batch-norm statistics in short runs.
+    model.fit(train_ds, epochs=train_config.epochs, callbacks=[progress], shuffle=False, verbose=0)
     return TrainResult(model=model, history=progress.history, seconds=time.perf_counter() - start,
                        cancelled=progress.cancelled, stopped_early=progress.stopped_early,
                        best_epoch=progress.best_epoch)

@@ -1,0 +1,42 @@
+"""Entry point: ``streamlit run Home.py``. Lists the available models; imports no TensorFlow."""
+
+import streamlit as st
+
+from digit_core.registry import list_models, models_dir
+
+TRAIN_COMMAND = "python -m digit_core train --arch cnn --name cnn"
+
+st.set_page_config(page_title="Digit Lab", page_icon="✍️", layout="wide")
+
+
+def model_card_ui(entry) -> None:
+    card = entry.card or {}
+    with st.container(border=True):
+        st.subheader(entry.name)
+        if not entry.ok:
+            st.error(f"Unusable: {entry.error}")
+            return
+        st.caption(f"{card.get('architecture', '?').upper()} · trained {card.get('created', '?')[:10]}")
+        left, right = st.columns(2)
+        accuracy = card.get("test_accuracy")
+        left.metric("MNIST test accuracy", f"{accuracy:.2%}" if isinstance(accuracy, float) else "–")
+        params = card.get("parameters")
+        right.metric("Parameters", f"{params:,}" if isinstance(params, int) else "–")
+
+
+st.title("✍️ Digit Lab")
+st.write(
+    "Draw or upload handwritten digits and see what a neural network predicts; train a dense "
+    "network (ANN) or a convolutional one (CNN) on MNIST and compare how they behave."
+)
+
+entries = list_models()
+if not entries:
+    st.warning(f"No models found in `{models_dir()}`. Train one with `{TRAIN_COMMAND}`.")
+else:
+    st.header("Available models")
+    for column, entry in zip(st.columns(min(len(entries), 3)), entries[:3]):
+        with column:
+            model_card_ui(entry)
+    for entry in entries[3:]:
+        model_card_ui(entry)

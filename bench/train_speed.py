@@ -1,0 +1,204 @@
+"""Training speed: seconds per epoch of digit_core.training.train, and the CNN's time to a target
+MNIST test accuracy against the recipe typical Flask + Keras digit apps use.
+
+Race: both models see the full training set (no augmentation, no validation split); every
+``--eval-every`` batches the 10,000 test images are scored with digit_core.inference.predict while
+the clock is paused, so the times count training only. "Ours" is train() with the default
+CNNConfig; it takes no Keras callbacks, so the check runs from its ``on_batch`` hook, which train()
+calls from its own Keras callback at the same point (on_train_batch_end), and stops it through
+``cancel``. The peer is a plain Keras Sequential model fitted on [0, 1] inputs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import threading
+import time
+
+import common  # first: puts digit_core on sys.path, quiets TensorFlow
+import keras
+import numpy as np
+from keras import layers
+
+from digit_core.config import CNNConfig, TrainConfig, default_model_config
+from digit_core.inference import predict
+from digit_core.models import build_cnn
+from digit_core.training import train
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--parts", nargs="+", choices=["speed", "race"], default=["speed", "race"],
+                        help="seconds per epoch, and the race to --target")
+    parser.add_argument("--archs", nargs="+", choices=["cnn", "ann"], default=["cnn", "ann"],
+                        help="architectures timed per epoch")
+    parser.add_argument("--limit", type=int, default=None,
+                        help="training images per epoch for the speed part (None: all 55,000 left "
+                             "after the 5,000 validation images)")
+    parser.add_argument("--epochs", type=int, default=3, help="epochs per architecture, speed part")
+    parser.add_argument("--target", type=float, default=0.99, help="test accuracy to reach")
+    parser.add_argument("--max-epochs", type=int, default=6, help="cap on epochs in the race")
+    parser.add_argument("--eval-every", type=int, default=100, help="batches between test evaluations")
+    parser.add_argument("--ours-epochs", type=int, default=3,
+                        help="TrainConfig.epochs for ours (length of its cosine schedule; at most "
+                             "--max-epochs)")
+    parser.add_argument("--ours-lr", type=float, default=3e-3, help="TrainConfig.learning_rate for ours")
+    parser.add_argument("--race-images", type=int, default=None, help="training images (None: all)")
+    parser.add_argument("--test-images", type=int, default=10_000, help="test images evaluated")
+    parser.add_argument("--seed", type=int, default=0, help="seeds the weights, shuffling and split")
+    return common.parse_args(parser, {"limit": 2000, "epochs": 2, "race_images": 300, "test_images": 1000,
+                                      "target": 0.5, "max_epochs": 1, "ours_epochs": 1, "eval_every": 1})
+
+
+def epoch_speed(arch: str, mnist, limit: int | None, epochs: int, seed: int) -> dict:
+    """Seconds per epoch from EpochProgress.elapsed; each epoch includes its validation pass."""
+    config = TrainConfig(epochs=epochs, limit=limit, seed=seed)  # default augmentation and validation
+    elapsed: list[float] = []
+    train(default_model_config(arch), config, mnist.train_images, mnist.train_labels,
+          on_epoch=lambda p: elapsed.append(p.elapsed))
+    seconds = np.diff([0.0] + elapsed)
+    n_val = min(config.validation_size, len(mnist.train_images) // 5)
+    images = min(len(mnist.train_images) - n_val, limit or len(mnist.train_images))
+    # The first epoch also pays for building the model and tracing its functions.
+    steady = float(seconds[1:].mean()) if len(seconds) > 1 else float(seconds[0])
+    return {"images": images, "validation_images": n_val, "epoch_seconds": seconds.tolist(),
+            "first_epoch_s": float(seconds[0]), "later_epochs_s": steady, "images_per_s": images / steady}
+
+
+class Race:
+    """Scores the test set every ``every`` batches; ``seconds`` counts training time only."""
+
+    def __init__(self, model, test_x, test_y, every: int, target: float, total_batches: int):
+        self.model, self.test_x, self.test_y = model, test_x, test_y
+        self.every, self.target, self.total = every, target, total_batches
+        self.batches, self.seconds, self.best = 0, 0.0, 0.0
+        self.curve: list[dict] = []
+        self.reached: dict | None = None
+        self.resumed = 0.0
+
+    def start(self) -> None:
+        self.resumed = time.perf_counter()
+
+    def after_batch(self) -> bool:
+        """Call after every training batch; True means the target is reached: stop."""
+        self.batches += 1
+        if self.batches % self.every and self.batches != self.total:
+            return False
+        self.seconds += time.perf_counter() - self.resumed  # pause the clock
+        accuracy = float((predict(self.model, self.test_x).argmax(axis=1) == self.test_y).mean())
+        self.curve.append({"batches": self.batches, "seconds": self.seconds, "accuracy": accuracy})
+        self.best = max(self.best, accuracy)
+        if accuracy >= self.target and self.reached is None:
+            self.reached = self.curve[-1]
+        self.resumed = time.perf_counter()  # resume
+        return self.reached is not None
+
+    def summary(self, batches_per_epoch: int) -> dict:
+        return {"reached": self.reached, "best_accuracy": self.best, "batches": self.batches,
+                "epochs": self.batches / batches_per_epoch, "train_seconds": self.seconds,
+                "ms_per_batch": 1000 * self.seconds / max(self.batches, 1), "curve": self.curve}
+
+
+class StopAtTarget(keras.callbacks.Callback):
+    def __init__(self, race: Race):
+        super().__init__()
+        self.race = race
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.race.after_batch():
+            self.model.stop_training = True
+
+
+def peer_model() -> keras.Model:
+    return keras.Sequential([
+        keras.Input((28, 28, 1)),
+        layers.Conv2D(32, 3, activation="relu"), layers.MaxPooling2D(),
+        layers.Conv2D(64, 3, activation="relu"), layers.MaxPooling2D(),
+        layers.Flatten(), layers.Dense(128, activation="relu"), layers.Dropout(0.5),
+        layers.Dense(10, activation="softmax"),
+    ], name="peer")
+
+
+def race_ours(args, x, y, test_x, test_y) -> dict:
+    config = TrainConfig(epochs=min(args.ours_epochs, args.max_epochs), learning_rate=args.ours_lr,
+                         augment=None, validation_size=0, seed=args.seed)
+    keras.utils.set_random_seed(args.seed)
+    model = build_cnn(CNNConfig())
+    steps = math.ceil(len(x) / config.batch_size)
+    race = Race(model, test_x, test_y, args.eval_every, args.target, config.epochs * steps)
+    cancel = threading.Event()
+
+    def on_batch(_progress):
+        if race.after_batch():
+            cancel.set()  # train() stops after this batch
+
+    race.start()  # from here on: compile, data pipeline and fit count, as for the peer
+    train(CNNConfig(), config, x, y, model=model, on_batch=on_batch, cancel=cancel)
+    return {"parameters": model.count_params(), "epochs_planned": config.epochs, **race.summary(steps)}
+
+
+def race_peer(args, x, y, test_x, test_y) -> dict:
+    keras.utils.set_random_seed(args.seed)
+    model = peer_model()
+    steps = math.ceil(len(x) / 128)
+    race = Race(model, test_x, test_y, args.eval_every, args.target, args.max_epochs * steps)
+    race.start()
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    inputs = x[..., np.newaxis].astype(np.float32) / 255.0
+    model.fit(inputs, y, batch_size=128, epochs=args.max_epochs, callbacks=[StopAtTarget(race)], verbose=0)
+    return {"parameters": model.count_params(), "epochs_planned": args.max_epochs, **race.summary(steps)}
+
+
+def describe(name: str, result: dict) -> str:
+    hit = result["reached"]
+    if hit:
+        return (f"  {name}: {hit['seconds']:8.1f} s to {hit['accuracy']:.2%}, {hit['batches']} batches "
+                f"({result['epochs']:.2f} epochs), {result['ms_per_batch']:.1f} ms/batch")
+    return (f"  {name}: not reached in {result['epochs']:.2f} epochs ({result['batches']} batches, "
+            f"{result['train_seconds']:.1f} s); best accuracy {result['best_accuracy']:.2%}")
+
+
+def main() -> None:
+    args = parse_args()
+    info = common.print_machine()
+    mnist = common.mnist()
+    out = {"benchmark": "train_speed", "machine": info, "args": vars(args)}
+    if "speed" in args.parts:
+        print(f"seconds per epoch: train() with default configs (augmentation on), {args.epochs} epochs; "
+              "an epoch includes validating the 5,000 held-out images")
+        print(f"  {'arch':<6}{'images':>8}{'epoch 1 s':>11}{'later s':>10}{'images/s':>10}")
+        out["speed"] = {}
+        for arch in args.archs:
+            r = out["speed"][arch] = epoch_speed(arch, mnist, args.limit, args.epochs, args.seed)
+            print(f"  {arch:<6}{r['images']:>8}{r['first_epoch_s']:11.1f}{r['later_epochs_s']:10.1f}"
+                  f"{r['images_per_s']:10.0f}", flush=True)
+        print()
+    if "race" in args.parts:
+        x, y = mnist.train_images[:args.race_images], mnist.train_labels[:args.race_images]
+        test_x, test_y = mnist.test_images[:args.test_images], mnist.test_labels[:args.test_images]
+        print(f"race to {args.target:.1%} test accuracy: {len(x)} training images, {len(test_x)} test images "
+              f"checked every {args.eval_every} batches (clock paused while checking), "
+              f"at most {args.max_epochs} epochs")
+        ours = race_ours(args, x, y, test_x, test_y)
+        print(describe(f"ours (default CNN, train(), lr {args.ours_lr:g} cosine over "
+                       f"{ours['epochs_planned']} epochs, {ours['parameters']:,} params)", ours), flush=True)
+        peer = race_peer(args, x, y, test_x, test_y)
+        print(describe(f"peer (Sequential conv32-conv64-dense128, Adam 1e-3, {peer['parameters']:,} params)",
+                       peer))
+        if ours["reached"] and peer["reached"]:
+            ratio = peer["reached"]["seconds"] / ours["reached"]["seconds"]
+            print(f"  ratio peer/ours: {ratio:.2f}x")
+        elif ours["reached"]:
+            ratio = peer["train_seconds"] / ours["reached"]["seconds"]
+            print(f"  ratio peer/ours: > {ratio:.2f}x (peer did not reach the target)")
+        else:
+            ratio = None
+            print("  ratio peer/ours: n/a (ours did not reach the target)")
+        out["race"] = {"ours": ours, "peer": peer, "ratio_peer_over_ours": ratio}
+    common.write_json(args.json, out)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,320 @@
+"""Any drawing or image -> the model input, made the way MNIST was made.
+
+Steps (see :func:`prepare`): find the ink (invert dark-on-light, read ink from alpha on a
+transparent background, flatten uneven lighting in photos), crop to it, bring its stroke width
+into MNIST's range, fit the longer side to 20 px with anti-aliasing, and put its centre of mass
+at the centre of the 28x28 field. Uses numpy and Pillow only.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
+
+from .spec import DIGIT_BOX, IMAGE_SIZE
+
+# Limits on what we agree to decode: one place, shared by the app and the command line.
+MAX_IMAGE_BYTES = 20 * 1024 * 1024
+MAX_IMAGE_PIXELS = 40_000_000  # e.g. 8000 x 5000; larger declared sizes are refused unread
+WORK_MAX_SIDE = 1024  # larger inputs are first shrunk to this (a digit needs no more)
+WORK_SCALE = 4  # stroke width is adjusted at 4x the final 20 px box, i.e. an 80 px box
+
+MIN_CONTRAST = 0.08  # weaker ink than this, on a 0..1 scale, counts as blank
+# Stroke width in px at the 20 px box scale, as 2 * area / perimeter of the ink. MNIST's training
+# digits measure 1.16 / 1.51 / 1.81 / 2.15 / 2.91 at the 5/25/50/75/95th percentiles by this
+# estimator (bench/stroke_width.py). Widths outside the 5-95 range are moved to the 25-75 range.
+STROKE_MIN, STROKE_MAX = 1.2, 2.9
+STROKE_TARGET = (1.5, 2.15)
+
+
+class ImageError(ValueError):
+    """The input cannot be used as an image; the message says why in plain words."""
+
+
+class BlankImageError(ImageError):
+    """The image holds no ink: nothing to classify."""
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """The model input and how it was made.
+
+    ``image`` is ``(28, 28) float32`` in [0, 1], white digit on black (all zeros when ``blank``).
+    ``box`` is the ink's bounding box ``(top, left, bottom, right)`` in the working image.
+    """
+
+    image: np.ndarray
+    blank: bool
+    inverted: bool
+    flattened: bool
+    stroke_scale: float  # stroke width seen, in 20 px box pixels, before adjustment
+    box: tuple[int, int, int, int] | None
+
+
+def load_image(source) -> np.ndarray:
+    """Decode an image into ``(H, W, 4) uint8`` RGBA.
+
+    ``source``: bytes, a binary file object, a path, a PIL image, or a numpy array (returned as
+    RGBA). Applies EXIF orientation, takes the first frame of animations, and converts palette,
+    greyscale(+alpha), 16-bit, float, CMYK and RGB(A) images. Raises :class:`ImageError` for
+    anything that is not a decodable image within the size limits.
+    """
+    if isinstance(source, np.ndarray):
+        return as_rgba(source)
+    if isinstance(source, Image.Image):
+        return _pil_to_rgba(source)
+    if isinstance(source, (str, os.PathLike)):
+        try:
+            with open(source, "rb") as f:
+                source = f.read(MAX_IMAGE_BYTES + 1)
+        except OSError as exc:
+            raise ImageError(f"cannot read file: {exc.strerror or exc}") from exc
+    if hasattr(source, "read"):
+        source = source.read(MAX_IMAGE_BYTES + 1)
+    if not isinstance(source, (bytes, bytearray, memoryview)):
+        raise ImageError(f"unsupported image source of type {type(source).__name__}")
+    data = bytes(source)
+    if not data:
+        raise ImageError("the file is empty")
+    if len(data) > MAX_IMAGE_BYTES:
+        raise ImageError(f"the file is larger than the {MAX_IMAGE_BYTES // (1024 * 1024)} MB limit")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                _check_size(image.size)
+                image.load()
+                return _pil_to_rgba(image)
+    except ImageError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageError("the image declares too many pixels to decode safely") from exc
+    except UnidentifiedImageError as exc:
+        raise ImageError("not an image file, or an image format that is not supported") from exc
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise ImageError(f"the image is damaged or truncated ({exc})") from exc
+
+
+def _check_size(size: tuple[int, int]) -> None:
+    width, height = size
+    if width < 1 or height < 1:
+        raise ImageError("the image has no pixels")
+    if width * height > MAX_IMAGE_PIXELS:
+        raise ImageError(f"the image is {width}x{height} pixels; the limit is "
+                         f"{MAX_IMAGE_PIXELS // 1_000_000} million pixels")
+
+
+def _pil_to_rgba(image: Image.Image) -> np.ndarray:
+    _check_size(image.size)
+    image.seek(0) if getattr(image, "is_animated", False) else None
+    image = ImageOps.exif_transpose(image)
+    if image.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
+        # Pillow's convert("L") clips 16-bit values at 255 instead of scaling them.
+        values = np.asarray(image, dtype=np.float64)
+        top = 65535.0 if values.max(initial=0) > 255 or image.mode.startswith("I;16") else 255.0
+        if image.mode == "F":
+            top = 1.0 if values.max(initial=0) <= 1.0 else 255.0
+        grey = np.clip(values / top * 255.0, 0, 255).astype(np.uint8)
+        return as_rgba(grey)
+    if image.mode != "RGBA":
+        # Palette transparency and LA/PA alpha survive this; CMYK and YCbCr become RGB.
+        image = image.convert("RGBA")
+    return np.asarray(image, dtype=np.uint8).copy()
+
+
+def as_rgba(array: np.ndarray) -> np.ndarray:
+    """An ``(H, W)``, ``(H, W, 1|2|3|4)`` uint8 or [0, 1] float array -> ``(H, W, 4) uint8``."""
+    array = np.asarray(array)
+    if array.ndim == 2:
+        array = array[..., np.newaxis]
+    if array.ndim != 3 or array.shape[2] not in (1, 2, 3, 4) or 0 in array.shape[:2]:
+        raise ImageError(f"expected an image array of shape (H, W[, 1-4]), got {array.shape}")
+    _check_size((array.shape[1], array.shape[0]))
+    if array.dtype != np.uint8:
+        if not np.issubdtype(array.dtype, np.floating) and not np.issubdtype(array.dtype, np.integer):
+            raise ImageError(f"unsupported pixel type {array.dtype}")
+        values = array.astype(np.float64)
+        if not np.isfinite(values).all():
+            raise ImageError("the image contains NaN or infinite values")
+        scale = 255.0 if np.issubdtype(array.dtype, np.floating) and values.max(initial=0) <= 1.0 else 1.0
+        array = np.clip(values * scale, 0, 255).astype(np.uint8)
+    channels = array.shape[2]
+    if channels in (1, 2):
+        grey = np.repeat(array[..., :1], 3, axis=2)
+        alpha = array[..., 1:2] if channels == 2 else np.full_like(array[..., :1], 255)
+        return np.concatenate([grey, alpha], axis=2)
+    if channels == 3:
+        return np.concatenate([array, np.full_like(array[..., :1], 255)], axis=2)
+    return np.ascontiguousarray(array)
+
+
+def _shrink(rgba: np.ndarray) -> np.ndarray:
+    height, width = rgba.shape[:2]
+    if max(height, width) <= WORK_MAX_SIDE:
+        return rgba
+    scale = WORK_MAX_SIDE / max(height, width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return np.asarray(Image.fromarray(rgba).resize(size, Image.Resampling.BOX))
+
+
+def _border(values: np.ndarray) -> np.ndarray:
+    ring = max(1, min(values.shape) // 50)
+    return np.concatenate([values[:ring].ravel(), values[-ring:].ravel(),
+                           values[:, :ring].ravel(), values[:, -ring:].ravel()])
+
+
+def _otsu(values: np.ndarray) -> float:
+    """The threshold that best splits ``values`` in [0, 1] into two classes."""
+    hist, edges = np.histogram(values, bins=256, range=(0.0, 1.0))
+    hist = hist.astype(np.float64)
+    weight0 = np.cumsum(hist)
+    weight1 = weight0[-1] - weight0
+    centres = (edges[:-1] + edges[1:]) / 2
+    mass0 = np.cumsum(hist * centres)
+    mean0 = np.divide(mass0, weight0, out=np.zeros_like(mass0), where=weight0 > 0)
+    mean1 = np.divide(mass0[-1] - mass0, weight1, out=np.zeros_like(mass0), where=weight1 > 0)
+    between = weight0 * weight1 * (mean0 - mean1) ** 2
+    # Two clean levels give a flat maximum over the whole gap between them: take its middle.
+    best = np.flatnonzero(between >= between.max() * (1 - 1e-6))
+    return float(edges[(best[0] + best[-1]) // 2 + 1])
+
+
+def _float_image(values: np.ndarray) -> Image.Image:
+    return Image.fromarray(np.ascontiguousarray(values, dtype=np.float32))
+
+
+def _background(ink: np.ndarray) -> np.ndarray:
+    """A smooth estimate of the paper's own ink level (shadows, uneven light), same shape."""
+    height, width = ink.shape
+    scale = 64 / max(height, width)
+    small = _float_image(ink).resize((max(1, round(width * scale)), max(1, round(height * scale))),
+                                     Image.Resampling.BOX)
+    # An opening wider than any pen stroke keeps the lighting and drops the writing.
+    opened = small.filter(ImageFilter.MinFilter(9)).filter(ImageFilter.MaxFilter(9))
+    # Smooth by shrinking to 16 px and enlarging bilinearly (Pillow cannot blur float images).
+    smooth = opened.resize((max(1, small.width // 4), max(1, small.height // 4)), Image.Resampling.BOX)
+    return np.asarray(smooth.resize((width, height), Image.Resampling.BILINEAR), dtype=np.float32)
+
+
+def ink_map(rgba: np.ndarray) -> tuple[np.ndarray, bool, bool]:
+    """``(H, W, 4) uint8`` -> ``(ink, inverted, flattened)``.
+
+    ``ink`` is ``(H, W) float32`` in [0, 1], 1 where the pen left the most ink, 0 for background.
+    """
+    rgb = rgba[..., :3].astype(np.float32) / 255.0
+    alpha = rgba[..., 3].astype(np.float32) / 255.0
+    lum = rgb @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+    if alpha.min() < 0.98 and alpha.max() > 0:
+        # Transparent background: composite onto whichever of black or white the ink is not.
+        ink_lum = float((lum * alpha).sum() / alpha.sum())
+        paper = 1.0 if ink_lum < 0.5 else 0.0
+        lum = lum * alpha + paper * (1.0 - alpha)
+    border = _border(lum)
+    inverted = bool(np.median(border) > 0.5)
+    ink = 1.0 - lum if inverted else lum
+    # A canvas has a uniform background; a photo's border varies with the light. Only then
+    # subtract the estimated background, which would otherwise eat into very thick strokes.
+    flattened = bool(np.percentile(_border(ink), 90) - np.percentile(_border(ink), 10) > 0.04)
+    if flattened:
+        ink = ink - _background(ink)
+    ink = np.clip(ink - np.median(_border(ink)), 0.0, 1.0)
+    return ink.astype(np.float32), inverted, flattened
+
+
+def _normalise_contrast(ink: np.ndarray) -> np.ndarray | None:
+    """Stretch so stroke cores reach 1 and paper noise goes to 0; None when there is no ink."""
+    peak = float(ink.max())
+    if peak < MIN_CONTRAST:
+        return None
+    threshold = _otsu(ink / peak) * peak
+    strokes = ink[ink >= threshold]
+    high = float(np.percentile(strokes, 90)) if strokes.size else peak
+    low = threshold * 0.5
+    if high - low < MIN_CONTRAST / 2:
+        return None
+    return np.clip((ink - low) / (high - low), 0.0, 1.0)
+
+
+def stroke_width(mask: np.ndarray) -> float:
+    """Mean stroke width in pixels of a boolean ink mask, as ``2 * area / perimeter``."""
+    area = int(mask.sum())
+    if area == 0:
+        return 0.0
+    padded = np.pad(mask, 1)
+    perimeter = int(np.count_nonzero(padded[1:] != padded[:-1]) +
+                    np.count_nonzero(padded[:, 1:] != padded[:, :-1]))
+    return 2.0 * area / max(perimeter, 1)
+
+
+def _adjust_stroke(work: np.ndarray) -> tuple[np.ndarray, float]:
+    """Dilate or erode the 80 px-box image so its stroke width falls in MNIST's range."""
+    width = stroke_width(work > 0.5) / WORK_SCALE
+    if STROKE_MIN <= width <= STROKE_MAX or width == 0:
+        return work, width
+    target = STROKE_TARGET[0] if width < STROKE_MIN else STROKE_TARGET[1]
+    # A (2r+1) max/min filter changes the width by about 2r pixels.
+    radius = int(round(abs(target - width) * WORK_SCALE / 2))
+    if radius == 0:
+        return work, width
+    rank = ImageFilter.MaxFilter if width < STROKE_MIN else ImageFilter.MinFilter
+    adjusted = np.asarray(_float_image(work).filter(rank(2 * radius + 1)), dtype=np.float32)
+    if not (adjusted > 0.5).any():
+        return work, width  # thinning would erase the digit: keep it as drawn
+    return adjusted, width
+
+
+def _centre_by_mass(digit: np.ndarray) -> np.ndarray:
+    """Place an ``(h, w)`` digit (h, w <= 20) in 28x28 with its centre of mass at (14, 14)."""
+    height, width = digit.shape
+    total = float(digit.sum())
+    rows, cols = np.arange(height), np.arange(width)
+    cy = float(digit.sum(axis=1) @ rows) / total
+    cx = float(digit.sum(axis=0) @ cols) / total
+    centre = IMAGE_SIZE / 2  # MNIST's digits have their mean centre of mass at (14.0, 14.0)
+    top = int(np.clip(round(centre - cy), 0, IMAGE_SIZE - height))
+    left = int(np.clip(round(centre - cx), 0, IMAGE_SIZE - width))
+    out = np.zeros((IMAGE_SIZE, IMAGE_SIZE), dtype=np.float32)
+    out[top:top + height, left:left + width] = digit
+    return out
+
+
+def prepare(image) -> Prepared:
+    """Turn a drawing or image (anything :func:`load_image` takes) into the model input.
+
+    Never raises for a blank image: returns ``Prepared(blank=True)`` with an all-zero image.
+    """
+    rgba = _shrink(load_image(image))
+    ink, inverted, flattened = ink_map(rgba)
+    ink = _normalise_contrast(ink)
+    empty = np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.float32)
+    if ink is None or not (ink > 0).any():
+        return Prepared(empty, True, inverted, flattened, 0.0, None)
+    rows, cols = np.flatnonzero(ink.max(axis=1) > 0), np.flatnonzero(ink.max(axis=0) > 0)
+    box = (int(rows[0]), int(cols[0]), int(rows[-1]) + 1, int(cols[-1]) + 1)
+    crop = ink[box[0]:box[2], box[1]:box[3]]
+    height, width = crop.shape
+    scale = DIGIT_BOX / max(height, width)
+    size20 = (max(1, round(width * scale)), max(1, round(height * scale)))
+    size80 = (size20[0] * WORK_SCALE, size20[1] * WORK_SCALE)
+    shrinking = max(height, width) > DIGIT_BOX * WORK_SCALE
+    work = _float_image(crop).resize(size80, Image.Resampling.BOX if shrinking else Image.Resampling.BILINEAR)
+    work, seen_width = _adjust_stroke(np.clip(np.asarray(work, dtype=np.float32), 0, 1))
+    # Area-averaging down to the 20 px box is the anti-aliasing MNIST's digits have.
+    digit = np.asarray(_float_image(work).resize(size20, Image.Resampling.BOX), dtype=np.float32)
+    digit = np.clip(digit, 0.0, 1.0)
+    if digit.sum() <= 0:
+        return Prepared(empty, True, inverted, flattened, seen_width, box)
+    return Prepared(_centre_by_mass(digit), False, inverted, flattened, seen_width, box)
+
+
+def to_mnist(image) -> np.ndarray:
+    """``(28, 28) float32`` model input for ``image``; raises :class:`BlankImageError` if blank."""
+    prepared = prepare(image)
+    if prepared.blank:
+        raise BlankImageError("the image is blank: no ink was found")
+    return prepared.image

@@ -1,0 +1,171 @@
+"""Real (small) training runs: progress reporting, cancellation, distribution, augmentation."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from digit_core.augment import augment_batch, vary_stroke
+from digit_core.config import ANNConfig, AugmentConfig, CNNConfig, TrainConfig
+from digit_core.evaluation import evaluate
+from digit_core.inference import predict
+from digit_core.training import split_data, train
+
+ROOT = Path(__file__).resolve().parent.parent
+SMALL_CNN = CNNConfig(filters=(8, 16), dense_units=32)
+
+
+def test_one_epoch_on_1000_images_beats_chance_clearly(mnist):
+    config = TrainConfig(epochs=1, batch_size=32, limit=1000, validation_size=200, augment=None)
+    result = train(ANNConfig(), config, mnist.train_images, mnist.train_labels)
+    accuracy = evaluate(predict(result.model, mnist.test_images[:1000]), mnist.test_labels[:1000]).accuracy
+    assert accuracy > 0.7, f"chance is 0.1; got {accuracy:.3f}"
+    assert len(result.history) == 1 and result.history[0]["val_accuracy"] > 0.5
+
+
+def test_cnn_trains_with_augmentation(mnist):
+    config = TrainConfig(epochs=1, batch_size=32, limit=1000, validation_size=200)
+    result = train(SMALL_CNN, config, mnist.train_images, mnist.train_labels)
+    accuracy = evaluate(predict(result.model, mnist.test_images[:500]), mnist.test_labels[:500]).accuracy
+    assert accuracy > 0.4, f"chance is 0.1; got {accuracy:.3f}"
+
+
+def synthetic(n=256, seed=0):
+    """Tiny learnable data: digit d is a bright square at a position that depends on d."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 10, n).astype(np.uint8)
+    images = rng.integers(0, 30, (n, 28, 28)).astype(np.uint8)
+    for image, label in zip(images, labels):
+        row, col = divmod(int(label), 5)
+        image[4 + row * 12: 10 + row * 12, 2 + col * 5: 6 + col * 5] = 255
+    return images, labels
+
+
+def test_progress_callbacks_report_every_batch_and_epoch():
+    images, labels = synthetic(250)
+    batches, epochs = [], []
+    config = TrainConfig(epochs=2, batch_size=50, validation_size=50, augment=None, patience=5)
+    result = train(ANNConfig(units=(32,)), config, images, labels,
+                   on_batch=batches.append, on_epoch=epochs.append)
+    assert [(b.epoch, b.batch) for b in batches] == [(e, b) for e in (1, 2) for b in range(1, 5)]
+    assert all(b.batches == 4 and b.epochs == 2 for b in batches)
+    assert [e.epoch for e in epochs] == [1, 2]
+    assert all(e.val_accuracy is not None and e.val_loss is not None for e in epochs)
+    elapsed = [b.elapsed for b in batches]
+    assert elapsed == sorted(elapsed) and elapsed[0] >= 0
+    assert result.history == [e.as_dict() for e in epochs]
+
+
+def test_cancel_stops_after_the_current_batch():
+    images, labels = synthetic(512)
+    cancel = threading.Event()
+    seen = []
+
+    def on_batch(progress):
+        seen.append(progress)
+        if len(seen) == 3:
+            cancel.set()
+
+    config = TrainConfig(epochs=5, batch_size=32, validation_size=0, augment=None)
+    result = train(ANNConfig(units=(16,)), config, images, labels, on_batch=on_batch, cancel=cancel)
+    assert result.cancelled
+    assert len(seen) == 3  # no batch ran after the one during which cancel was set
+    assert result.history == []  # the cut-short epoch reports no epoch figures
+
+
+def test_early_stopping_restores_the_best_epoch():
+    images, labels = synthetic(300)
+    # A learning rate far too high makes validation accuracy stall, so patience runs out.
+    config = TrainConfig(epochs=30, batch_size=100, learning_rate=5.0, optimizer="sgd",
+                         validation_size=60, augment=None, patience=2)
+    result = train(ANNConfig(units=(8,)), config, images, labels)
+    assert result.stopped_early and len(result.history) < 30
+    best = max(h["val_accuracy"] for h in result.history)
+    assert result.history[result.best_epoch - 1]["val_accuracy"] == best
+
+
+def test_same_seed_same_result():
+    images, labels = synthetic()
+    config = TrainConfig(epochs=2, batch_size=64, validation_size=56, augment=None, seed=7)
+    a = train(ANNConfig(units=(32,)), config, images, labels)
+    b = train(ANNConfig(units=(32,)), config, images, labels)
+    np.testing.assert_allclose([h["loss"] for h in a.history], [h["loss"] for h in b.history], rtol=1e-4)
+
+
+def test_split_respects_limit_validation_and_seed():
+    images, labels = synthetic(1000)
+    config = TrainConfig(limit=300, validation_size=100, seed=3)
+    tx, ty, vx, vy = split_data(images, labels, config)
+    assert len(tx) == 300 and len(vx) == 100
+    again = split_data(images, labels, config)
+    assert np.array_equal(tx, again[0]) and np.array_equal(vy, again[3])
+    with pytest.raises(ValueError, match="labels"):
+        split_data(images, labels[:10], config)
+
+
+def test_augmentation_keeps_shape_range_and_the_digit():
+    images, _ = synthetic(64)
+    x = tf.constant(images[..., None].astype(np.float32) / 255)
+    out = augment_batch(x, AugmentConfig()).numpy()
+    assert out.shape == x.shape and out.min() >= 0 and out.max() <= 1
+    assert not np.allclose(out, x.numpy())
+    # Distorted, not destroyed: every image keeps most of its ink.
+    ratio = out.sum(axis=(1, 2, 3)) / x.numpy().sum(axis=(1, 2, 3))
+    assert ratio.min() > 0.4 and ratio.max() < 3
+
+
+def test_augmentation_with_everything_off_is_identity():
+    images, _ = synthetic(8)
+    x = tf.constant(images[..., None].astype(np.float32) / 255)
+    off = AugmentConfig(rotation=0, shift=0, zoom=0, shear=0, stroke=0)
+    np.testing.assert_allclose(augment_batch(x, off).numpy(), x.numpy(), atol=1e-5)
+
+
+def test_stroke_variation_thickens_and_thins():
+    line = np.zeros((1, 28, 28, 1), np.float32)
+    line[0, 5:23, 13:15] = 1.0
+    x = tf.constant(np.repeat(line, 200, axis=0))
+    ink = vary_stroke(x, probability=1.0, seed=1).numpy().sum(axis=(1, 2, 3))
+    assert (ink > line.sum() * 1.2).any() and (ink < line.sum() * 0.9).any()
+
+
+MIRRORED = textwrap.dedent("""
+    import json, numpy as np, tensorflow as tf
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(
+        cpu, [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()])
+    from digit_core.config import ANNConfig, TrainConfig
+    from digit_core.training import train
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 10, 400).astype(np.uint8)
+    images = np.zeros((400, 28, 28), np.uint8)
+    for image, label in zip(images, labels):
+        image[label * 2: label * 2 + 6, 4:20] = 255
+    strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+    with strategy.scope():
+        result = train(ANNConfig(units=(32,)), TrainConfig(epochs=3, batch_size=40, validation_size=80,
+                       augment=None), images, labels)
+    variable = result.model.trainable_variables[0]
+    print(json.dumps({"replicas": strategy.num_replicas_in_sync,
+                      "devices": sorted(strategy.extended.worker_devices),
+                      "variable_type": type(getattr(variable, "value", variable)).__name__,
+                      "val_accuracy": result.history[-1]["val_accuracy"]}))
+""")
+
+
+def test_training_runs_under_mirrored_strategy_on_two_devices():
+    # Logical devices must be configured before TensorFlow starts: hence a fresh process.
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "2"}
+    done = subprocess.run([sys.executable, "-c", MIRRORED], capture_output=True, text=True, env=env,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["replicas"] == 2 and len(report["devices"]) == 2
+    assert report["val_accuracy"] > 0.5
