@@ -24,28 +24,33 @@ def _parser() -> argparse.ArgumentParser:
     fmt = argparse.ArgumentDefaultsHelpFormatter
     parser = argparse.ArgumentParser(prog="python -m digit_core", description=__doc__, formatter_class=fmt)
     parser.add_argument("--models-dir", type=Path, default=None,
-                        help="registry folder (default: $DIGIT_MODELS_DIR or the project's models/)")
+                        help="registry folder; when not given, $DIGIT_MODELS_DIR or the project's models/")
     sub = parser.add_subparsers(dest="command", required=True)
 
     t = sub.add_parser("train", help="train a model on MNIST and save it", formatter_class=fmt)
-    t.add_argument("--arch", choices=ARCHITECTURES, required=True)
+    t.add_argument("--arch", choices=ARCHITECTURES, required=True, help="dense (ann) or convolutional (cnn)")
     t.add_argument("--name", required=True, help="registry name to save under")
-    t.add_argument("--epochs", type=_positive_int, default=_DEFAULTS.epochs)
-    t.add_argument("--batch-size", type=_positive_int, default=_DEFAULTS.batch_size)
+    t.add_argument("--epochs", type=_positive_int, default=_DEFAULTS.epochs, help="passes over the data")
+    t.add_argument("--batch-size", type=_positive_int, default=_DEFAULTS.batch_size,
+                   help="images per step, across all devices")
     t.add_argument("--lr", type=float, default=_DEFAULTS.learning_rate, help="peak learning rate")
-    t.add_argument("--optimizer", choices=("adam", "sgd", "rmsprop"), default=_DEFAULTS.optimizer)
+    t.add_argument("--optimizer", choices=("adam", "sgd", "rmsprop"), default=_DEFAULTS.optimizer,
+                   help="with warm-up and cosine decay of the learning rate")
     t.add_argument("--augment", action=argparse.BooleanOptionalAction, default=True,
                    help="random shifts, rotations, zoom, shear and stroke width")
-    t.add_argument("--dropout", type=float, default=None, help="dropout (default: the architecture's)")
+    t.add_argument("--dropout", type=float, default=None,
+                   help="dropout rate; when not given, the architecture's")
     t.add_argument("--width", type=float, default=CNNConfig().width, help="CNN filter multiplier")
     t.add_argument("--units", type=_positive_int, nargs="+", default=list(ANNConfig().units),
                    help="ANN hidden layer sizes")
-    t.add_argument("--validation-size", type=int, default=_DEFAULTS.validation_size)
+    t.add_argument("--validation-size", type=int, default=_DEFAULTS.validation_size,
+                   help="training images held out to pick the best epoch and stop early")
     t.add_argument("--patience", type=_positive_int, default=_DEFAULTS.patience,
                    help="epochs without validation gain before stopping early")
     t.add_argument("--limit", type=_positive_int, default=None,
                    help="train on only N images (quick runs)")
-    t.add_argument("--seed", type=int, default=_DEFAULTS.seed)
+    t.add_argument("--seed", type=int, default=_DEFAULTS.seed,
+                   help="seeds the weights, the split, shuffling and augmentation")
     t.add_argument("--overwrite", action="store_true", help="replace an existing model of that name")
 
     p = sub.add_parser("predict", help="predict the digit in image files", formatter_class=fmt)

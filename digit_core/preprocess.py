@@ -170,8 +170,9 @@ def _border(values: np.ndarray) -> np.ndarray:
 
 def _otsu(values: np.ndarray) -> float:
     """The threshold that best splits ``values`` in [0, 1] into two classes."""
-    hist, edges = np.histogram(values, bins=256, range=(0.0, 1.0))
-    hist = hist.astype(np.float64)
+    bins = np.clip((values * 256).astype(np.int32), 0, 255)
+    hist = np.bincount(bins.ravel(), minlength=256).astype(np.float64)
+    edges = np.linspace(0.0, 1.0, 257)
     weight0 = np.cumsum(hist)
     weight1 = weight0[-1] - weight0
     centres = (edges[:-1] + edges[1:]) / 2
@@ -206,10 +207,11 @@ def ink_map(rgba: np.ndarray) -> tuple[np.ndarray, bool, bool]:
 
     ``ink`` is ``(H, W) float32`` in [0, 1], 1 where the pen left the most ink, 0 for background.
     """
-    rgb = rgba[..., :3].astype(np.float32) / 255.0
-    alpha = rgba[..., 3].astype(np.float32) / 255.0
-    lum = rgb @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
-    if alpha.min() < 0.98 and alpha.max() > 0:
+    # Pillow's "L" is the ITU-R 601 luma (0.299 R + 0.587 G + 0.114 B), computed in C.
+    lum = np.asarray(Image.fromarray(rgba).convert("RGB").convert("L"), dtype=np.float32) / 255.0
+    alpha_u8 = rgba[..., 3]
+    if alpha_u8.min() < 250 and alpha_u8.max() > 0:
+        alpha = alpha_u8.astype(np.float32) / 255.0
         # Transparent background: composite onto whichever of black or white the ink is not.
         ink_lum = float((lum * alpha).sum() / alpha.sum())
         paper = 1.0 if ink_lum < 0.5 else 0.0

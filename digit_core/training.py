@@ -154,7 +154,7 @@ class _Progress(keras.callbacks.Callback):
     def on_train_end(self, logs=None):
         if self.best_weights is not None:
             self.model.set_weights(self.best_weights)
-        elif self.batches * self.epochs and not tf.distribute.has_strategy():
+        elif not tf.distribute.has_strategy():
             # Cancelled inside the first epoch: no validated weights, but the statistics can be fixed.
             recalibrate_batch_norm(self.model, self.train_x[:RECALIBRATE_IMAGES])
 
