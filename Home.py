@@ -1,4 +1,4 @@
-"""Entry point: ``streamlit run Home.py``. Lists the available models; imports no TensorFlow."""
+"""Entry point and home page: ``streamlit run Home.py``. Imports no TensorFlow."""
 
 import streamlit as st
 
@@ -24,19 +24,26 @@ def model_card_ui(entry) -> None:
         right.metric("Parameters", f"{params:,}" if isinstance(params, int) else "–")
 
 
-st.title("✍️ Digit Lab")
-st.write(
-    "Draw or upload handwritten digits and see what a neural network predicts; train a dense "
-    "network (ANN) or a convolutional one (CNN) on MNIST and compare how they behave."
-)
+DRAW_PAGE = "pages/1_✏️_Draw_and_Predict.py"
 
-entries = list_models()
-if not entries:
-    st.warning(f"No models found in `{models_dir()}`. Train one with `{TRAIN_COMMAND}`.")
-else:
+
+def home() -> None:
+    st.title("✍️ Digit Lab")
+    st.write(
+        "Draw or upload handwritten digits and see what a neural network predicts, what it sees and "
+        "why; compare a dense network (ANN) with a convolutional one (CNN)."
+    )
+    st.page_link(DRAW_PAGE, label="Draw & Predict: draw a digit and watch the answer change", icon="✏️")
+    entries = list_models()
+    if not entries:
+        st.warning(f"No models found in `{models_dir()}`. Train one with `{TRAIN_COMMAND}`.")
+        return
     st.header("Available models")
     for column, entry in zip(st.columns(min(len(entries), 3)), entries[:3]):
         with column:
             model_card_ui(entry)
     for entry in entries[3:]:
         model_card_ui(entry)
+
+
+home()

@@ -1,0 +1,117 @@
+"""What a prediction means to a person: the digit, how sure, and the runner-up; and the results
+of a batch of uploaded files, ready to show and to download."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+
+import numpy as np
+
+from .inference import predict
+from .preprocess import ImageError, Prepared, load_image, prepare
+
+DEFAULT_THRESHOLD = 0.7  # below this confidence the app says it is not sure
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """The model's answer for one image; ``probabilities`` is ``(10,) float32``."""
+
+    probabilities: np.ndarray
+
+    @property
+    def digit(self) -> int:
+        return int(np.argmax(self.probabilities))
+
+    @property
+    def confidence(self) -> float:
+        return float(self.probabilities[self.digit])
+
+    @property
+    def runner_up(self) -> int:
+        return int(np.argsort(self.probabilities)[-2])
+
+    def unsure(self, threshold: float = DEFAULT_THRESHOLD) -> bool:
+        return self.confidence < threshold
+
+
+def predict_prepared(model, prepared: list[Prepared]) -> list[Prediction]:
+    """One :class:`Prediction` per non-blank prepared image, in one batched model call."""
+    if not prepared:
+        return []
+    probabilities = predict(model, np.stack([p.image for p in prepared]))
+    return [Prediction(row) for row in probabilities]
+
+
+@dataclass(frozen=True)
+class UploadResult:
+    """One uploaded file: its prediction, or the reason there is none."""
+
+    name: str
+    prepared: Prepared | None = None
+    prediction: Prediction | None = None
+    error: str | None = None
+
+
+def predict_uploads(model, files: list[tuple[str, bytes]]) -> list[UploadResult]:
+    """Decode, preprocess and predict each ``(name, data)``; a bad file gets its own message and
+    never stops the others. Everything happens in memory."""
+    results: list[UploadResult | None] = []
+    ready: list[tuple[int, Prepared]] = []
+    for name, data in files:
+        try:
+            prepared = prepare(load_image(data))
+        except ImageError as exc:
+            results.append(UploadResult(name, error=str(exc)))
+            continue
+        if prepared.blank:
+            results.append(UploadResult(name, prepared, error="the image is blank: no ink was found"))
+            continue
+        ready.append((len(results), prepared))
+        results.append(None)
+    for (index, prepared), prediction in zip(ready, predict_prepared(model, [p for _, p in ready])):
+        results[index] = UploadResult(files[index][0], prepared, prediction)
+    return results
+
+
+def _rows(results: list[UploadResult]) -> list[dict]:
+    rows = []
+    for result in results:
+        row = {"file": result.name, "digit": None, "confidence": None, "error": result.error}
+        if result.prediction is not None:
+            row.update(digit=result.prediction.digit, confidence=round(result.prediction.confidence, 6))
+            row.update({f"p{d}": round(float(p), 6) for d, p in enumerate(result.prediction.probabilities)})
+        rows.append(row)
+    return rows
+
+
+def results_table(results: list[UploadResult]) -> list[dict]:
+    """One dict per file: file, digit, confidence, error (for display)."""
+    return [{k: row[k] for k in ("file", "digit", "confidence", "error")} for row in _rows(results)]
+
+
+def results_csv(results: list[UploadResult]) -> str:
+    """CSV with a header: file, digit, confidence, error, p0..p9 (empty where a file failed)."""
+    columns = ["file", "digit", "confidence", "error"] + [f"p{d}" for d in range(10)]
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    for row in _rows(results):
+        writer.writerow({k: "" if row.get(k) is None else row[k] for k in columns})
+    return out.getvalue()
+
+
+def results_json(results: list[UploadResult]) -> str:
+    """A JSON list: per file ``file``, ``digit``, ``confidence``, ``probabilities`` or ``error``."""
+    items = []
+    for result in results:
+        if result.prediction is None:
+            items.append({"file": result.name, "error": result.error})
+        else:
+            items.append({"file": result.name, "digit": result.prediction.digit,
+                          "confidence": round(result.prediction.confidence, 6),
+                          "probabilities": [round(float(p), 6) for p in result.prediction.probabilities]})
+    return json.dumps(items, indent=1)

@@ -1,0 +1,99 @@
+"""Split a drawing of several digits (a year, a phone number) into one image per digit.
+
+Connected components of the ink, found on a reduced mask so that pure Python stays fast, are
+merged when they overlap horizontally (a 4 or a 5 drawn in two strokes), then ordered left to
+right. Each piece is cut from the full-resolution drawing and goes through the same
+preprocessing as a single digit.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from .preprocess import Prepared, _normalise_contrast, ink_map, load_image, prepare
+
+GRID = 4  # labelling runs on a mask reduced by this factor in each direction
+MIN_AREA = 0.002  # components with less of the ink than this fraction are specks, not digits
+OVERLAP = 0.5  # merge two pieces when their column ranges overlap by this much of the narrower
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One digit of a number: where it was and its model input."""
+
+    box: tuple[int, int, int, int]  # (top, left, bottom, right) in the drawing's pixels
+    prepared: Prepared
+
+
+def _components(mask: np.ndarray) -> list[tuple[int, int, int, int, int]]:
+    """8-connected components of a boolean mask: ``(top, left, bottom, right, area)`` each."""
+    seen = np.zeros_like(mask, dtype=bool)
+    height, width = mask.shape
+    found = []
+    for row, col in zip(*np.nonzero(mask)):
+        start = (int(row), int(col))
+        if seen[start]:
+            continue
+        seen[start] = True
+        queue = deque([start])
+        top, left, bottom, right, area = start[0], start[1], start[0], start[1], 0
+        while queue:
+            r, c = queue.popleft()
+            area += 1
+            top, bottom, left, right = min(top, r), max(bottom, r), min(left, c), max(right, c)
+            for dr in (-1, 0, 1):
+                for dc in (-1, 0, 1):
+                    rr, cc = r + dr, c + dc
+                    if 0 <= rr < height and 0 <= cc < width and mask[rr, cc] and not seen[rr, cc]:
+                        seen[rr, cc] = True
+                        queue.append((rr, cc))
+        found.append((top, left, bottom + 1, right + 1, area))
+    return found
+
+
+def _merge_columns(boxes: list[list[int]]) -> list[list[int]]:
+    """Merge boxes whose column ranges overlap enough to be one digit; sorted left to right."""
+    boxes = sorted(boxes, key=lambda b: b[1])
+    merged: list[list[int]] = []
+    for box in boxes:
+        if merged:
+            last = merged[-1]
+            overlap = min(last[3], box[3]) - max(last[1], box[1])
+            narrower = min(last[3] - last[1], box[3] - box[1])
+            if overlap > OVERLAP * narrower:
+                merged[-1] = [min(last[0], box[0]), min(last[1], box[1]),
+                              max(last[2], box[2]), max(last[3], box[3]), last[4] + box[4]]
+                continue
+        merged.append(list(box))
+    return merged
+
+
+def split_digits(image) -> list[Piece]:
+    """Digits of a multi-digit drawing, left to right (anything :func:`load_image` takes).
+
+    Returns an empty list for a blank drawing.
+    """
+    rgba = load_image(image)
+    ink, _, _ = ink_map(rgba)
+    ink = _normalise_contrast(ink)
+    if ink is None:
+        return []
+    height, width = ink.shape
+    small = Image.fromarray(ink).resize((max(1, width // GRID), max(1, height // GRID)), Image.Resampling.BOX)
+    mask = np.asarray(small) > 0.05
+    components = _components(mask)
+    total = sum(c[4] for c in components)
+    boxes = [list(c) for c in components if c[4] >= MIN_AREA * total]
+    pieces = []
+    for top, left, bottom, right, _ in _merge_columns(boxes):
+        box = (top * GRID, left * GRID, min(height, bottom * GRID), min(width, right * GRID))
+        # Cut from the ink (white on black) so each piece is judged on its own, not by its border.
+        crop = ink[box[0]:box[2], box[1]:box[3]]
+        prepared = prepare((crop * 255).astype(np.uint8))
+        if not prepared.blank:
+            pieces.append(Piece(box, prepared))
+    return pieces

@@ -1,0 +1,131 @@
+"""Draw & Predict: live prediction on a canvas, a number of several digits, and uploads."""
+
+import streamlit as st
+
+from digit_core.predictions import (
+    DEFAULT_THRESHOLD,
+    predict_prepared,
+    predict_uploads,
+    results_csv,
+    results_json,
+    results_table,
+)
+from digit_core.preprocess import MAX_IMAGE_BYTES, prepare
+from digit_core.saliency import explain
+from digit_core.segment import split_digits
+from digit_core.visual import enlarge, overlay
+from pages import TRAIN_COMMAND, canvas_image_ui, load_model_ui, probability_chart, usable_model_names
+
+# A digit drawn ~200 px tall is scaled by 1/10 into MNIST's 20 px box, so an 18 px pen becomes
+# MNIST's median stroke of about 1.8 px.
+DEFAULT_PEN = 18
+UPLOAD_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp"]
+
+if "draw_threshold" not in st.session_state:
+    st.session_state.draw_threshold = DEFAULT_THRESHOLD
+
+st.set_page_config(page_title="Draw & Predict · Digit Lab", page_icon="✏️", layout="wide")
+st.title("✏️ Draw & Predict")
+names = usable_model_names()
+if not names:
+    st.error(f"No usable model in the registry. Train one with `{TRAIN_COMMAND}`.")
+    st.stop()
+
+with st.sidebar:
+    model_name = st.selectbox("Model", names, key="draw_model",
+                              help="Models from the registry; the shipped CNN is the default.")
+    compare = st.toggle("ANN vs CNN side by side", key="draw_compare",
+                        disabled=not {"ann", "cnn"} <= set(names),
+                        help="Show the shipped ANN's and CNN's answers for the same drawing.")
+    pen = st.slider("Pen width", 4, 40, DEFAULT_PEN, key="draw_pen",
+                    help="18 px matches MNIST's stroke thickness once the digit is scaled.")
+    threshold = st.slider("Sure above", 0.3, 0.99, key="draw_threshold",
+                          help="Below this confidence the page says it is not sure.")
+
+
+def prediction_ui(model, prepared, title: str | None = None) -> None:
+    """The answer for one prepared image: digit, confidence, doubt, probability chart."""
+    prediction = predict_prepared(model, [prepared])[0]
+    if title:
+        st.caption(title)
+    st.metric("Prediction", str(prediction.digit), f"{prediction.confidence:.1%} confident",
+              delta_color="off", delta_arrow="off")
+    if prediction.unsure(threshold):
+        st.warning(f"Not sure: it looks most like a **{prediction.digit}**, "
+                   f"or else a **{prediction.runner_up}**.")
+    st.altair_chart(probability_chart(prediction.probabilities, prediction.digit),
+                    width="stretch")
+
+
+def insight_ui(model, prepared) -> None:
+    """What the model sees (the 28x28 input) and why it answered (a saliency map)."""
+    heat, method = explain(model, prepared.image)
+    seen, why = st.columns(2)
+    seen.image(enlarge(prepared.image, 6), caption="What the model sees (28×28)")
+    why.image(enlarge(overlay(prepared.image, heat), 6), caption=f"Why: {method}")
+
+
+def single_digit_ui() -> None:
+    left, right = st.columns([1, 1])
+    with left:
+        st.caption("Draw one digit with the mouse or a finger; undo, redo and clear are above the canvas.")
+        image = canvas_image_ui("draw_canvas", 280, 280, pen)
+    prepared = prepare(image) if image is not None else None
+    with right, st.container(key="prediction"):
+        if prepared is None or prepared.blank:
+            st.info("Draw a digit on the canvas: the prediction appears as soon as you lift the pen.")
+            return
+        if compare:
+            for column, name in zip(st.columns(2), ("ann", "cnn")):
+                with column:
+                    prediction_ui(load_model_ui(name), prepared, title=name.upper())
+        else:
+            prediction_ui(load_model_ui(model_name), prepared)
+    insight_ui(load_model_ui(model_name), prepared)
+
+
+def number_ui() -> None:
+    st.caption("Write a number, leaving a little space between the digits.")
+    image = canvas_image_ui("draw_number_canvas", 700, 200, pen)
+    pieces = split_digits(image) if image is not None else []
+    with st.container(key="number"):
+        if not pieces:
+            st.info("Write a number (a year, a phone number): it is read as soon as you lift the pen.")
+            return
+        predictions = predict_prepared(load_model_ui(model_name), [p.prepared for p in pieces])
+        st.metric("Number", "".join(str(p.digit) for p in predictions))
+        for column, piece, prediction in zip(st.columns(len(pieces)), pieces, predictions):
+            column.image(enlarge(piece.prepared.image, 3))
+            column.markdown(f"**{prediction.digit}** · {prediction.confidence:.0%}")
+
+
+def upload_ui() -> None:
+    files = st.file_uploader("Images of digits", type=UPLOAD_TYPES, accept_multiple_files=True,
+                             key="draw_uploads",
+                             help=f"PNG, JPEG, BMP, GIF or WebP, up to {MAX_IMAGE_BYTES // 2**20} MB "
+                                  "each. Photos of dark ink on paper work too.")
+    if not files:
+        st.info("Upload one or more images: each gets its own prediction.")
+        return
+    results = predict_uploads(load_model_ui(model_name), [(f.name, f.getvalue()) for f in files])
+    st.dataframe(results_table(results), hide_index=True, width="stretch")
+    for result in results:
+        if result.error:
+            st.error(f"{result.name}: {result.error}")
+    shown = [r for r in results if r.prediction is not None][:6]
+    for column, result in zip(st.columns(max(len(shown), 1)), shown):
+        column.image(enlarge(result.prepared.image, 3), caption=f"{result.name}: {result.prediction.digit}")
+    csv_column, json_column = st.columns(2)
+    csv_column.download_button("Download CSV", results_csv(results), "predictions.csv", "text/csv",
+                               key="draw_download_csv")
+    json_column.download_button("Download JSON", results_json(results), "predictions.json",
+                                "application/json", key="draw_download_json")
+
+
+draw_tab, number_tab, upload_tab = st.tabs(["One digit", "A number", "Upload"])
+with draw_tab:
+    single_digit_ui()
+with number_tab:
+    number_ui()
+with upload_tab:
+    upload_ui()
