@@ -20,7 +20,8 @@ def load_model(name_or_path):
 
 
 def to_mnist(image):
-    """Any image (PIL, bytes, path-free array) -> ``(28, 28) float32`` MNIST-style input."""
+    """An image (PIL image, file bytes, a path, or an ``(H, W[, C])`` array) -> the
+    ``(28, 28) float32`` model input; raises ``BlankImageError`` for an image without ink."""
     from .preprocess import load_image
     from .preprocess import to_mnist as _to_mnist
 

@@ -46,7 +46,11 @@ def _forward(model: keras.Model):
         spec = tf.TensorSpec([None, IMAGE_SIZE, IMAGE_SIZE, 1], tf.float32)
         # A weak reference, so the cache entry does not keep its own key (the model) alive.
         model_ref = weakref.ref(model)
-        fn = tf.function(lambda x: model_ref()(x, training=False), input_signature=[spec])
+
+        def forward(x):
+            return model_ref()(x, training=False)
+
+        fn = tf.function(forward, input_signature=[spec], autograph=False)  # no Python control flow
         _compiled[model] = fn
     return fn
 

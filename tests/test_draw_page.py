@@ -1,0 +1,137 @@
+"""The Draw & Predict page through AppTest, with the canvas replaced by drawings made here."""
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+import pages
+from digit_core import strokes
+from digit_core.inference import predict
+from digit_core.preprocess import to_mnist
+from digit_core.registry import load_model
+
+PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "1_✏️_Draw_and_Predict.py")
+
+
+def drawing(digit, **style):
+    return strokes.draw_digit(digit, strokes.Style(width=18, **style), ink=(255, 255, 255, 255),
+                              paper=(0, 0, 0, 255))
+
+
+def number(digits, size=(700, 200)):
+    lines = []
+    for i, digit in enumerate(digits):
+        for stroke in strokes.place(digit, strokes.Style(size=size[1], height=0.7, width=16)):
+            lines.append([(x + 100 + i * 220, y) for x, y in stroke])  # centres 200, 420, 640
+    return strokes.render(lines, size, 16, ink=(255, 255, 255, 255), paper=(0, 0, 0, 255))
+
+
+def run_page(monkeypatch, canvases: dict, setup=None):
+    """Run the page with ``canvases`` mapping canvas keys to the images they return."""
+    monkeypatch.setattr(pages, "canvas_image_ui", lambda key, *args: canvases.get(key))
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    if setup:
+        setup(at)
+    return at.run()
+
+
+def block(at, key):
+    """The container that ``st.container(key=key)`` made."""
+    stack = [at._tree]
+    while stack:
+        node = stack.pop()
+        if getattr(node, "key", None) == key and type(node).__name__ == "Block":
+            return node
+        children = getattr(node, "children", {})
+        stack.extend(children.values() if isinstance(children, dict) else [])
+    raise AssertionError(f"no container with key {key!r}")
+
+
+def elements(node, kind):
+    """Elements of class ``kind`` (e.g. "Metric", "Image") under ``node``, in page order."""
+    found = [node] if type(node).__name__ == kind else []
+    children = getattr(node, "children", {})
+    for child in children.values() if isinstance(children, dict) else []:
+        found += elements(child, kind)
+    return found
+
+
+def test_blank_canvas_shows_the_prompt_not_a_guess(monkeypatch):
+    at = run_page(monkeypatch, {})
+    assert not at.exception
+    prediction = block(at, "prediction")
+    assert "Draw a digit" in elements(prediction, "Info")[0].value
+    assert not elements(prediction, "Metric")  # must not: guess a digit for an empty canvas
+
+
+@pytest.mark.parametrize("digit", [3, 7])
+def test_a_drawn_digit_is_predicted_with_its_chart_and_what_the_model_sees(monkeypatch, digit):
+    at = run_page(monkeypatch, {"draw_canvas": drawing(digit)})
+    assert not at.exception
+    prediction = block(at, "prediction")
+    metric = elements(prediction, "Metric")[0]
+    assert metric.label == "Prediction" and metric.value == str(digit)
+    assert [chart.type for chart in elements(prediction, "UnknownElement")] == ["vega_lite_chart"]
+    assert not at.warning  # must not: doubt a clear digit at the default threshold
+    captions = [caption for image in elements(at._tree, "Image") for caption in image.captions]
+    assert "What the model sees (28×28)" in captions and "Why: Grad-CAM" in captions
+
+
+def test_below_the_threshold_the_page_names_the_two_likeliest_digits(monkeypatch):
+    # Two digits drawn over each other: the model cannot be sure, and the page must say so.
+    model = load_model("cnn")
+    blends = [np.maximum(drawing(a), drawing(b)) for a, b in ((4, 9), (3, 8), (1, 7), (5, 6))]
+    chances = [predict(model, to_mnist(image))[0] for image in blends]
+    image, probabilities = min(zip(blends, chances), key=lambda pair: pair[1].max())
+    first, second = np.argsort(probabilities)[::-1][:2]
+    assert probabilities[first] < 0.98, "no blend was ambiguous enough to test doubt"
+
+    def sure_above(at):
+        at.session_state["draw_threshold"] = round(float(probabilities[first]) + 0.01, 3)
+
+    at = run_page(monkeypatch, {"draw_canvas": image}, setup=sure_above)
+    assert not at.exception
+    assert f"**{first}**" in at.warning[0].value and f"**{second}**" in at.warning[0].value
+
+
+def test_ann_vs_cnn_shows_both_answers(monkeypatch):
+    def compare(at):
+        at.session_state["draw_compare"] = True
+
+    at = run_page(monkeypatch, {"draw_canvas": drawing(2)}, setup=compare)
+    assert not at.exception
+    prediction = block(at, "prediction")
+    assert [m.value for m in elements(prediction, "Metric")] == ["2", "2"]
+    assert [c.value for c in elements(prediction, "Caption")] == ["ANN", "CNN"]
+
+
+def test_a_written_number_is_read_left_to_right(monkeypatch):
+    at = run_page(monkeypatch, {"draw_number_canvas": number([4, 7, 1])})
+    assert not at.exception
+    metric = elements(block(at, "number"), "Metric")[0]
+    assert (metric.label, metric.value) == ("Number", "471")
+
+
+def png(array):
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_uploads_get_their_own_results_and_a_bad_file_its_own_message(monkeypatch):
+    at = run_page(monkeypatch, {})
+    on_paper = strokes.draw_digit(5, strokes.Style(width=18), ink=(0, 0, 0, 255), paper=(255, 255, 255, 255))
+    at.file_uploader(key="draw_uploads").set_value([
+        ("five.png", png(on_paper), "image/png"),
+        ("broken.png", b"\x89PNG\r\n\x1a\n not really", "image/png"),
+    ]).run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert table["file"].tolist() == ["five.png", "broken.png"]
+    assert table["digit"].tolist()[0] == 5
+    assert any("broken.png" in error.value for error in at.error)
+    assert [b.proto.label for b in elements(at._tree, "DownloadButton")] == ["Download CSV", "Download JSON"]
