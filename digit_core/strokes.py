@@ -23,17 +23,34 @@ def _arc(cx, cy, rx, ry, start, end, steps=24) -> Stroke:
     return [(cx + rx * math.cos(a), cy + ry * math.sin(a)) for a in angles]
 
 
-TEMPLATES: dict[int, list[Stroke]] = {
-    0: [_arc(0.5, 0.5, 0.32, 0.46, -90, 275, 40)],
-    1: [[(0.38, 0.2), (0.55, 0.04), (0.55, 0.96)]],
-    2: [_arc(0.5, 0.3, 0.3, 0.26, 190, 380, 20) + [(0.15, 0.95), (0.88, 0.95)]],
-    3: [_arc(0.47, 0.27, 0.3, 0.23, 210, 450, 20) + _arc(0.47, 0.72, 0.34, 0.25, -90, 150, 20)],
-    4: [[(0.62, 0.04), (0.12, 0.66), (0.9, 0.66)], [(0.66, 0.3), (0.66, 0.97)]],
-    5: [[(0.82, 0.05), (0.3, 0.05), (0.24, 0.45)] + _arc(0.48, 0.67, 0.33, 0.28, -120, 150, 20)],
-    6: [_arc(0.72, 0.62, 0.5, 0.6, 250, 180, 10) + _arc(0.5, 0.7, 0.28, 0.26, 180, 530, 30)],
-    7: [[(0.12, 0.06), (0.88, 0.06), (0.42, 0.96)]],
-    8: [_arc(0.5, 0.26, 0.24, 0.22, 90, 450, 30), _arc(0.5, 0.72, 0.3, 0.25, -90, 270, 30)],
-    9: [_arc(0.48, 0.3, 0.28, 0.25, 0, 360, 30) + [(0.76, 0.3), (0.7, 0.97)]],
+# Each digit has the ways people commonly write it; the first is the plainest.
+TEMPLATES: dict[int, list[list[Stroke]]] = {
+    0: [[_arc(0.5, 0.5, 0.32, 0.46, -90, 275, 40)],
+        [_arc(0.5, 0.5, 0.3, 0.46, -60, 330, 40)]],
+    1: [[[(0.38, 0.2), (0.55, 0.04), (0.55, 0.96)]],
+        [[(0.5, 0.04), (0.5, 0.96)]],
+        [[(0.3, 0.22), (0.55, 0.04), (0.55, 0.96)], [(0.3, 0.96), (0.8, 0.96)]]],
+    2: [[_arc(0.5, 0.3, 0.3, 0.26, 190, 380, 20) + [(0.15, 0.95), (0.88, 0.95)]],
+        [_arc(0.5, 0.3, 0.3, 0.26, 190, 380, 20) + [(0.22, 0.86)] + _arc(0.3, 0.82, 0.12, 0.12, 150, 450, 20)
+         + [(0.9, 0.94)]]],
+    3: [[_arc(0.47, 0.27, 0.3, 0.23, 210, 450, 20) + _arc(0.47, 0.72, 0.34, 0.25, -90, 150, 20)],
+        [[(0.15, 0.05), (0.82, 0.05), (0.42, 0.42)] + _arc(0.45, 0.7, 0.36, 0.27, -80, 150, 20)]],
+    4: [[[(0.62, 0.04), (0.12, 0.66), (0.9, 0.66)], [(0.66, 0.3), (0.66, 0.97)]],
+        [[(0.68, 0.97), (0.68, 0.04), (0.1, 0.66), (0.92, 0.66)]],
+        [[(0.2, 0.04), (0.15, 0.55), (0.88, 0.55)], [(0.7, 0.1), (0.7, 0.97)]]],
+    5: [[[(0.82, 0.05), (0.3, 0.05), (0.24, 0.45)] + _arc(0.48, 0.67, 0.33, 0.28, -120, 150, 20)],
+        [[(0.3, 0.05), (0.24, 0.45)] + _arc(0.48, 0.67, 0.33, 0.28, -120, 150, 20),
+         [(0.3, 0.05), (0.85, 0.05)]]],
+    6: [[_arc(0.72, 0.62, 0.5, 0.6, 250, 180, 10) + _arc(0.5, 0.7, 0.28, 0.26, 180, 530, 30)],
+        [[(0.7, 0.03), (0.3, 0.5)] + _arc(0.5, 0.72, 0.26, 0.24, 200, 560, 30)]],
+    7: [[[(0.12, 0.06), (0.88, 0.06), (0.42, 0.96)]],
+        [[(0.12, 0.06), (0.88, 0.06), (0.42, 0.96)], [(0.35, 0.5), (0.85, 0.5)]],
+        [[(0.15, 0.15), (0.2, 0.06), (0.88, 0.06), (0.5, 0.96)]]],
+    8: [[_arc(0.5, 0.26, 0.24, 0.22, 90, 450, 30), _arc(0.5, 0.72, 0.3, 0.25, -90, 270, 30)],
+        [_arc(0.5, 0.26, 0.26, 0.22, 0, 180, 12) + _arc(0.5, 0.72, 0.3, 0.26, -90, 270, 30)[::-1]
+         + _arc(0.5, 0.26, 0.26, 0.22, 180, 360, 12)]],
+    9: [[_arc(0.48, 0.3, 0.28, 0.25, 0, 360, 30) + [(0.76, 0.3), (0.7, 0.97)]],
+        [_arc(0.48, 0.3, 0.28, 0.25, 0, 360, 30) + _arc(0.45, 0.62, 0.31, 0.34, 0, 110, 14)]],
 }
 
 
@@ -48,17 +65,20 @@ class Style:
     width: float = 18.0  # pen width in px
     jitter: float = 0.0  # hand tremor, in fractions of the digit height
     aspect: float = 0.75  # digit width / height
+    variant: float = 0.0  # which way of writing the digit: [0, 1) spread over its variants
 
 
 def place(digit: int, style: Style = Style(), rng: np.random.Generator | None = None) -> list[Stroke]:
     """The strokes of ``digit`` in canvas pixel coordinates for ``style``."""
     if digit not in TEMPLATES:
         raise ValueError(f"digit must be 0..9, got {digit!r}")
+    variants = TEMPLATES[digit]
+    template = variants[min(int(style.variant * len(variants)), len(variants) - 1)]
     h = style.height * style.size
     w = h * style.aspect
     cx, cy = style.centre[0] * style.size, style.centre[1] * style.size
     strokes = []
-    for stroke in TEMPLATES[digit]:
+    for stroke in template:
         points = np.array(stroke, dtype=np.float64)
         if style.jitter and rng is not None:
             points = points + rng.normal(0, style.jitter, points.shape)
@@ -98,7 +118,8 @@ def random_style(rng: np.random.Generator, size: int = 280) -> Style:
     return Style(size=size, height=height,
                  centre=(rng.uniform(0.3, 0.7), rng.uniform(margin, 1 - margin)),
                  slant=rng.uniform(-0.25, 0.3), width=float(rng.uniform(0.03, 0.16) * height * size),
-                 jitter=rng.uniform(0.0, 0.015), aspect=rng.uniform(0.55, 0.85))
+                 jitter=rng.uniform(0.0, 0.015), aspect=rng.uniform(0.55, 0.85),
+                 variant=rng.uniform(0.0, 1.0))
 
 
 def photo(rgba_on_transparent: np.ndarray, rng: np.random.Generator) -> np.ndarray:
