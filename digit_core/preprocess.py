@@ -26,10 +26,10 @@ WORK_SCALE = 4  # stroke width is adjusted at 4x the final 20 px box, i.e. an 80
 
 MIN_CONTRAST = 0.08  # weaker ink than this, on a 0..1 scale, counts as blank
 # Stroke width in px at the 20 px box scale, as 2 * area / perimeter of the ink. MNIST's training
-# digits measure 1.16 / 1.51 / 1.81 / 2.15 / 2.91 at the 5/25/50/75/95th percentiles by this
+# digits measure 1.12 / 1.50 / 1.80 / 2.16 / 2.80 at the 5/25/50/75/95th percentiles by this
 # estimator (bench/stroke_width.py). Widths outside the 5-95 range are moved to the 25-75 range.
-STROKE_MIN, STROKE_MAX = 1.2, 2.9
-STROKE_TARGET = (1.5, 2.15)
+STROKE_MIN, STROKE_MAX = 1.12, 2.8
+STROKE_TARGET = (1.5, 2.16)
 
 
 class ImageError(ValueError):
