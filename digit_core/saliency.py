@@ -7,11 +7,14 @@ the chosen digit's probability up the most.
 
 from __future__ import annotations
 
+import weakref
+
 import keras
 import numpy as np
 import tensorflow as tf
 
-from .inference import as_model_input
+from .inference import as_model_input, predict
+from .spec import IMAGE_SIZE
 
 IG_STEPS = 32  # Riemann steps from the black baseline; more changes the map very little
 
@@ -27,23 +30,54 @@ def _target(model: keras.Model, x: tf.Tensor, target: int | None) -> int:
         if not 0 <= int(target) <= 9:
             raise ValueError(f"target digit must be 0..9, got {target}")
         return int(target)
-    return int(np.argmax(model(x, training=False)[0]))
+    return int(np.argmax(predict(model, x.numpy())[0]))
 
 
-def integrated_gradients(model: keras.Model, image: np.ndarray, target: int | None = None,
-                         steps: int = IG_STEPS) -> np.ndarray:
+_compiled: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_IMAGE = tf.TensorSpec([1, IMAGE_SIZE, IMAGE_SIZE, 1], tf.float32)
+_DIGIT = tf.TensorSpec([], tf.int32)
+
+
+def _functions(model: keras.Model) -> dict:
+    """Compiled saliency functions for ``model``, built once: tracing costs far more than a call."""
+    cached = _compiled.get(model)
+    if cached is not None:
+        return cached
+    model_ref = weakref.ref(model)  # the cache must not keep its key alive
+    conv = last_conv_layer(model)
+    probe = keras.Model(model.inputs, [conv.output, model.outputs[0]]) if conv is not None else None
+
+    @tf.function(input_signature=[_IMAGE, _DIGIT], autograph=False)
+    def ig(x, digit):
+        alphas = tf.reshape(tf.linspace(1.0 / IG_STEPS, 1.0, IG_STEPS), (IG_STEPS, 1, 1, 1))
+        path = alphas * x  # from near-black to the image
+        with tf.GradientTape() as tape:
+            tape.watch(path)
+            scores = tf.gather(model_ref()(path, training=False), digit, axis=1)
+        gradients = tape.gradient(scores, path)
+        return (x[0] * tf.reduce_mean(gradients, axis=0))[..., 0]
+
+    @tf.function(input_signature=[_IMAGE, _DIGIT], autograph=False)
+    def cam(x, digit):
+        with tf.GradientTape() as tape:
+            maps, probabilities = probe(x, training=False)
+            score = tf.gather(probabilities, digit, axis=1)
+        gradients = tape.gradient(score, maps)
+        weights = tf.reduce_mean(gradients, axis=(1, 2), keepdims=True)
+        heat = tf.nn.relu(tf.reduce_sum(weights * maps, axis=-1))[0]
+        return tf.image.resize(heat[..., tf.newaxis], (IMAGE_SIZE, IMAGE_SIZE), method="bilinear")[..., 0]
+
+    cached = {"ig": ig, "cam": cam if probe is not None else None}
+    _compiled[model] = cached
+    return cached
+
+
+def integrated_gradients(model: keras.Model, image: np.ndarray, target: int | None = None) -> np.ndarray:
     """Attribution of each pixel of a ``(28, 28)`` image to the ``target`` digit (default: the
-    predicted one), integrating gradients along the path from a black image."""
+    predicted one), integrating gradients along the path from a black image in ``IG_STEPS``."""
     x = tf.constant(as_model_input(image))
     digit = _target(model, x, target)
-    alphas = tf.reshape(tf.linspace(1.0 / steps, 1.0, steps), (steps, 1, 1, 1))
-    path = alphas * x  # (steps, 28, 28, 1), from near-black to the image
-    with tf.GradientTape() as tape:
-        tape.watch(path)
-        scores = model(path, training=False)[:, digit]
-    gradients = tape.gradient(scores, path)
-    attribution = (x[0] * tf.reduce_mean(gradients, axis=0))[..., 0]
-    return _normalise(attribution.numpy())
+    return _normalise(_functions(model)["ig"](x, tf.constant(digit)).numpy())
 
 
 def last_conv_layer(model: keras.Model) -> keras.layers.Layer | None:
@@ -54,21 +88,11 @@ def last_conv_layer(model: keras.Model) -> keras.layers.Layer | None:
 def grad_cam(model: keras.Model, image: np.ndarray, target: int | None = None) -> np.ndarray:
     """Grad-CAM over the last convolution, upsampled to ``(28, 28)``; ValueError for a model
     without convolutions."""
-    conv = last_conv_layer(model)
-    if conv is None:
+    if last_conv_layer(model) is None:
         raise ValueError(f"model {model.name!r} has no convolution layer for Grad-CAM")
     x = tf.constant(as_model_input(image))
     digit = _target(model, x, target)
-    probe = keras.Model(model.inputs, [conv.output, model.outputs[0]])
-    with tf.GradientTape() as tape:
-        maps, probabilities = probe(x, training=False)
-        score = probabilities[:, digit]
-    gradients = tape.gradient(score, maps)
-    weights = tf.reduce_mean(gradients, axis=(1, 2), keepdims=True)
-    cam = tf.nn.relu(tf.reduce_sum(weights * maps, axis=-1))[0]
-    size = x.shape[1:3]
-    cam = tf.image.resize(cam[..., tf.newaxis], size, method="bilinear")[..., 0]
-    return _normalise(cam.numpy())
+    return _normalise(_functions(model)["cam"](x, tf.constant(digit)).numpy())
 
 
 def explain(model: keras.Model, image: np.ndarray, target: int | None = None) -> tuple[np.ndarray, str]:

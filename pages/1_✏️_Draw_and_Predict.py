@@ -68,7 +68,8 @@ def insight_ui(model, prepared) -> None:
 def single_digit_ui() -> None:
     left, right = st.columns([1, 1])
     with left:
-        st.caption("Draw one digit with the mouse or a finger; undo, redo and clear are above the canvas.")
+        st.caption("Draw one digit with the mouse or a finger; undo, redo and clear appear above the "
+                   "canvas when you point at it.")
         image = canvas_image_ui("draw_canvas", 280, 280, pen)
     prepared = prepare(image) if image is not None else None
     with right, st.container(key="prediction"):

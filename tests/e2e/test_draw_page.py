@@ -65,7 +65,7 @@ def draw(page, key: str, drawing, offset=(0.0, 0.0)) -> None:
 
 
 def wait_idle(page) -> None:
-    """Until no script run is in progress (the app sets this attribute for its own tests)."""
+    """Until no script run is in progress (Streamlit's frontend sets this attribute for its own tests)."""
     page.wait_for_function(
         """() => { const app = document.querySelector('[data-testid="stApp"]');
                    return app && app.getAttribute('data-test-script-state') === 'notRunning'; }""",
