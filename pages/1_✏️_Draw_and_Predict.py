@@ -65,6 +65,8 @@ def insight_ui(model, prepared) -> None:
     why.image(enlarge(overlay(prepared.image, heat), 6), caption=f"Why: {method}")
 
 
+# Fragments: a stroke reruns only its own canvas's part of the page, which keeps answers quick.
+@st.fragment
 def single_digit_ui() -> None:
     left, right = st.columns([1, 1])
     with left:
@@ -85,6 +87,7 @@ def single_digit_ui() -> None:
     insight_ui(load_model_ui(model_name), prepared)
 
 
+@st.fragment
 def number_ui() -> None:
     st.caption("Write a number, leaving a little space between the digits.")
     image = canvas_image_ui("draw_number_canvas", 700, 200, pen)

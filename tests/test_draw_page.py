@@ -135,3 +135,24 @@ def test_uploads_get_their_own_results_and_a_bad_file_its_own_message(monkeypatc
     assert table["digit"].tolist()[0] == 5
     assert any("broken.png" in error.value for error in at.error)
     assert [b.proto.label for b in elements(at._tree, "DownloadButton")] == ["Download CSV", "Download JSON"]
+
+
+def test_without_models_the_page_says_how_to_train_one(monkeypatch, tmp_path):
+    monkeypatch.setenv("DIGIT_MODELS_DIR", str(tmp_path))
+    at = run_page(monkeypatch, {"draw_canvas": drawing(3)})
+    assert not at.exception
+    assert "python -m digit_core train" in at.error[0].value
+    assert not at.metric  # must not: predict without a model
+
+
+def test_a_model_file_that_cannot_load_gets_a_message_not_a_traceback(monkeypatch, tmp_path):
+    # A zip archive named like a model: listed as whole, refused by Keras when loaded.
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "cnn.keras", "w") as archive:
+        archive.writestr("config.json", "{not a keras config")
+    (tmp_path / "cnn.json").write_text('{"architecture": "cnn"}')
+    monkeypatch.setenv("DIGIT_MODELS_DIR", str(tmp_path))
+    at = run_page(monkeypatch, {"draw_canvas": drawing(3)})
+    assert not at.exception
+    assert "cannot be used" in at.error[0].value and "python -m digit_core train" in at.error[0].value

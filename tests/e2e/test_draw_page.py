@@ -150,3 +150,30 @@ def test_uploads_are_predicted_each_with_its_own_error(page, server_url):
     wait_idle(page)
     expect(page.get_by_text("two.png: 2", exact=True)).to_be_visible()
     assert_no_exception(page)
+
+
+def touch(cdp, kind: str, x: float | None = None, y: float | None = None) -> None:
+    points = [] if x is None else [{"x": x, "y": y, "radiusX": 4, "radiusY": 4, "force": 1}]
+    cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+
+
+def test_a_digit_drawn_with_a_finger_is_predicted(browser, server_url):
+    # A touch screen: real touch events from the browser's input pipeline, no mouse at all.
+    context = browser.new_context(viewport={"width": 1000, "height": 1000}, has_touch=True)
+    page = context.new_page()
+    try:
+        open_draw_page(page, server_url)
+        surface = canvas(page, "draw_canvas")
+        surface.scroll_into_view_if_needed()
+        box = surface.bounding_box()
+        cdp = context.new_cdp_session(page)
+        for stroke in strokes.place(7, STYLE):
+            points = [(box["x"] + x, box["y"] + y) for x, y in interpolate(stroke)]
+            touch(cdp, "touchStart", *points[0])
+            for x, y in points[1:]:
+                touch(cdp, "touchMove", x, y)
+            touch(cdp, "touchEnd")
+        settled_metric(page, SINGLE, "Prediction", "7")
+        assert_no_exception(page)
+    finally:
+        context.close()
