@@ -3,8 +3,7 @@
 import streamlit as st
 
 from digit_core.registry import list_models, models_dir
-
-TRAIN_COMMAND = "python -m digit_core train --arch cnn --name cnn"
+from pages import TRAIN_COMMAND
 
 st.set_page_config(page_title="Digit Lab", page_icon="✍️", layout="wide")
 

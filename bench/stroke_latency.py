@@ -16,25 +16,15 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
-import socket
-import subprocess
-import sys
-import tempfile
 import time
-import urllib.error
-import urllib.request
-from contextlib import contextmanager
 
 import common  # first: puts digit_core on sys.path, quiets TensorFlow
 import numpy as np
 
 from digit_core import strokes
 from digit_core.registry import models_dir
+from tests.e2e.server import CHROMIUM, CHROMIUM_ARGS, ServerError, interpolate, streamlit_server
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 CANVAS = ".st-key-draw_canvas canvas.upper-canvas"
 RESET = '.st-key-draw_canvas button[title="Reset canvas & history"]'
 PROMPT = "Draw a digit on the canvas"
@@ -83,56 +73,6 @@ def parse_args() -> argparse.Namespace:
                         help="clear the canvas after this many strokes")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for one answer")
     return common.parse_args(parser, {"repeats": 3})
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-            return response.read().strip() == b"ok"
-    except (urllib.error.URLError, OSError):
-        return False
-
-
-@contextmanager
-def streamlit_server(timeout: float = 60.0):
-    """``streamlit run Home.py`` on a free loopback port; yields its base URL, stops it after."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    command = [sys.executable, "-m", "streamlit", "run", "Home.py", "--server.port", str(port),
-               "--server.address", "127.0.0.1", "--server.headless", "true",
-               "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
-    with tempfile.TemporaryFile(mode="w+", encoding="utf-8") as log:
-        process = subprocess.Popen(command, cwd=common.ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            deadline = time.monotonic() + timeout
-            while not healthy(url):
-                if process.poll() is not None or time.monotonic() > deadline:
-                    log.seek(0)
-                    raise SystemExit(f"streamlit did not come up on {url}:\n{log.read()[-5000:]}")
-                time.sleep(0.25)
-            yield url
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
-
-
-def interpolate(stroke, step: float = 5.0):
-    points = [stroke[0]]
-    for (x0, y0), (x1, y1) in zip(stroke, stroke[1:]):
-        n = max(1, int(np.ceil(np.hypot(x1 - x0, y1 - y0) / step)))
-        points.extend((x0 + (x1 - x0) * i / n, y0 + (y1 - y0) * i / n) for i in range(1, n + 1))
-    return points
 
 
 def stroke_sequence():
@@ -232,8 +172,11 @@ def main() -> None:
     info = common.print_machine()
     print(f"Draw & Predict page, models from {models_dir()}, headless Chromium; {args.repeats} strokes, "
           f"canvas cleared every {args.strokes_per_clear}\n", flush=True)
-    with streamlit_server() as url:
-        runs = measure(url, args.repeats, args.strokes_per_clear, args.timeout)
+    try:
+        with streamlit_server() as url:
+            runs = measure(url, args.repeats, args.strokes_per_clear, args.timeout)
+    except ServerError as exc:
+        raise SystemExit(str(exc)) from exc
     browser = ms_stats(runs["latencies"])
     wall = ms_stats(runs["wall"])
     print(f"\nmouseup -> new answer shown, browser clock: p50 {browser['p50_ms'] or 0:.0f} ms, "

@@ -7,13 +7,14 @@ what the CNN is shown went through the real component, its PNG round trip and th
 from __future__ import annotations
 
 import io
-import math
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from digit_core import strokes
+
+from .server import interpolate
 
 pytestmark = pytest.mark.e2e
 
@@ -37,15 +38,6 @@ STYLE = strokes.Style(size=280, height=0.7, width=18)
 def canvas(page, key: str):
     """The drawing surface of canvas ``key``: fabric.js's upper canvas, which takes the mouse."""
     return page.locator(f".st-key-{key} canvas.upper-canvas")
-
-
-def interpolate(stroke, step: float = 5.0):
-    """The stroke's points with extra ones in between, so no mouse move is longer than ``step`` px."""
-    points = [stroke[0]]
-    for (x0, y0), (x1, y1) in zip(stroke, stroke[1:]):
-        n = max(1, math.ceil(math.hypot(x1 - x0, y1 - y0) / step))
-        points.extend((x0 + (x1 - x0) * i / n, y0 + (y1 - y0) * i / n) for i in range(1, n + 1))
-    return points
 
 
 def draw(page, key: str, drawing, offset=(0.0, 0.0)) -> None:
