@@ -20,6 +20,7 @@ from pages import TRAIN_COMMAND, canvas_image_ui, load_model_ui, probability_cha
 # MNIST's median stroke of about 1.8 px.
 DEFAULT_PEN = 18
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp"]
+THUMBNAILS_PER_ROW = 6
 
 if "draw_threshold" not in st.session_state:
     st.session_state.draw_threshold = DEFAULT_THRESHOLD
@@ -116,9 +117,11 @@ def upload_ui() -> None:
     for result in results:
         if result.error:
             st.error(f"{result.name}: {result.error}")
-    shown = [r for r in results if r.prediction is not None][:6]
-    for column, result in zip(st.columns(max(len(shown), 1)), shown):
-        column.image(enlarge(result.prepared.image, 3), caption=f"{result.name}: {result.prediction.digit}")
+    shown = [r for r in results if r.prediction is not None]
+    for row in range(0, len(shown), THUMBNAILS_PER_ROW):
+        for column, result in zip(st.columns(THUMBNAILS_PER_ROW), shown[row:row + THUMBNAILS_PER_ROW]):
+            caption = f"{result.name}: {result.prediction.digit}"
+            column.image(enlarge(result.prepared.image, 3), caption=caption)
     csv_column, json_column = st.columns(2)
     csv_column.download_button("Download CSV", results_csv(results), "predictions.csv", "text/csv",
                                key="draw_download_csv")

@@ -156,3 +156,12 @@ def test_a_model_file_that_cannot_load_gets_a_message_not_a_traceback(monkeypatc
     at = run_page(monkeypatch, {"draw_canvas": drawing(3)})
     assert not at.exception
     assert "cannot be used" in at.error[0].value and "python -m digit_core train" in at.error[0].value
+
+
+def test_every_upload_gets_a_thumbnail_of_what_the_model_saw(monkeypatch):
+    at = run_page(monkeypatch, {})
+    files = [(f"digit{i}.png", png(drawing(i % 10)), "image/png") for i in range(8)]
+    at.file_uploader(key="draw_uploads").set_value(files).run()
+    assert not at.exception
+    captions = [c for image in elements(at._tree, "Image") for c in image.captions if c.startswith("digit")]
+    assert captions == [f"digit{i}.png: {i % 10}" for i in range(8)]
