@@ -24,15 +24,19 @@ def model_card_ui(entry) -> None:
 
 
 DRAW_PAGE = "pages/1_✏️_Draw_and_Predict.py"
+EVALUATE_PAGE = "pages/2_📊_Evaluate.py"
 
 
 def home() -> None:
     st.title("✍️ Digit Lab")
     st.write(
         "Draw or upload handwritten digits and see what a neural network predicts, what it sees and "
-        "why; compare a dense network (ANN) with a convolutional one (CNN)."
+        "why; study where each model goes wrong and compare a dense network (ANN) with a "
+        "convolutional one (CNN)."
     )
     st.page_link(DRAW_PAGE, label="Draw & Predict: draw a digit and watch the answer change", icon="✏️")
+    st.page_link(EVALUATE_PAGE, label="Evaluate: accuracy, confusions and mistakes, ANN against CNN",
+                 icon="📊")
     entries = list_models()
     if not entries:
         st.warning(f"No models found in `{models_dir()}`. Train one with `{TRAIN_COMMAND}`.")

@@ -77,6 +77,15 @@ def _safe_divide(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     return np.divide(num, den, out=np.zeros_like(num, dtype=np.float64), where=den > 0)
 
 
+def _per_class(confusion: np.ndarray):
+    hits = np.diag(confusion).astype(np.float64)
+    support = confusion.sum(axis=1)
+    precision = _safe_divide(hits, confusion.sum(axis=0).astype(np.float64))
+    recall = _safe_divide(hits, support.astype(np.float64))
+    f1 = _safe_divide(2 * precision * recall, precision + recall)
+    return hits, support, precision, recall, f1
+
+
 def evaluate(probabilities: np.ndarray, labels: np.ndarray) -> Evaluation:
     """Metrics of ``(N, 10)`` probabilities against ``(N,)`` integer labels.
 
@@ -86,11 +95,7 @@ def evaluate(probabilities: np.ndarray, labels: np.ndarray) -> Evaluation:
     probabilities, labels = _check(probabilities, labels)
     predicted = probabilities.argmax(axis=1)
     confusion = confusion_matrix(labels, predicted)
-    hits = np.diag(confusion).astype(np.float64)
-    support = confusion.sum(axis=1)
-    precision = _safe_divide(hits, confusion.sum(axis=0).astype(np.float64))
-    recall = _safe_divide(hits, support.astype(np.float64))
-    f1 = _safe_divide(2 * precision * recall, precision + recall)
+    hits, support, precision, recall, f1 = _per_class(confusion)
     true_p = probabilities[np.arange(len(labels)), labels]
     loss = float(-np.log(np.clip(true_p, 1e-7, 1.0)).mean())
     wrong = np.flatnonzero(predicted != labels)
@@ -99,6 +104,68 @@ def evaluate(probabilities: np.ndarray, labels: np.ndarray) -> Evaluation:
                 for i, c in sorted(zip(wrong, confidence), key=lambda ic: -ic[1])]
     return Evaluation(accuracy=float(hits.sum() / len(labels)), loss=loss, confusion=confusion,
                       precision=precision, recall=recall, f1=f1, support=support, mistakes=mistakes)
+
+
+def from_confusion(confusion, loss: float = float("nan")) -> Evaluation:
+    """The metrics a ``(10, 10)`` confusion matrix holds (e.g. a model card's); no mistakes list."""
+    confusion = np.asarray(confusion, dtype=np.int64)
+    if confusion.shape != (NUM_CLASSES, NUM_CLASSES) or confusion.min() < 0 or confusion.sum() == 0:
+        raise ValueError(f"confusion must be a non-empty (10, 10) matrix of counts, got {confusion.shape}")
+    hits, support, precision, recall, f1 = _per_class(confusion)
+    return Evaluation(accuracy=float(hits.sum() / confusion.sum()), loss=float(loss), confusion=confusion,
+                      precision=precision, recall=recall, f1=f1, support=support, mistakes=[])
+
+
+def row_normalised(confusion: np.ndarray) -> np.ndarray:
+    """Each row divided by its total: the share of each true digit given each prediction."""
+    confusion = np.asarray(confusion, dtype=np.float64)
+    return _safe_divide(confusion, confusion.sum(axis=1, keepdims=True))
+
+
+def cell(probabilities: np.ndarray, labels: np.ndarray, true: int, predicted: int) -> np.ndarray:
+    """Indices of the images of true digit ``true`` predicted as ``predicted``, most confident first."""
+    probabilities, labels = _check(probabilities, labels)
+    guess = probabilities.argmax(axis=1)
+    found = np.flatnonzero((labels == true) & (guess == predicted))
+    return found[np.argsort(-probabilities[found, predicted], kind="stable")]
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    index: int
+    true: int
+    first: int  # the first model's prediction
+    second: int
+
+    @property
+    def right(self) -> str:
+        """Which model was right: "first", "second" or "neither"."""
+        if self.first == self.true:
+            return "first"
+        return "second" if self.second == self.true else "neither"
+
+
+def disagreements(first: np.ndarray, second: np.ndarray, labels: np.ndarray) -> list[Disagreement]:
+    """Images on which two models' ``(N, 10)`` probabilities pick different digits."""
+    first, labels = _check(first, labels)
+    second, _ = _check(second, labels)
+    a, b = first.argmax(axis=1), second.argmax(axis=1)
+    return [Disagreement(int(i), int(labels[i]), int(a[i]), int(b[i])) for i in np.flatnonzero(a != b)]
+
+
+def confusion_csv(confusion: np.ndarray) -> str:
+    """CSV of the confusion matrix: a ``true`` column, then one column per predicted digit."""
+    lines = ["true," + ",".join(f"predicted_{d}" for d in range(NUM_CLASSES))]
+    lines += [f"{t}," + ",".join(str(int(v)) for v in row) for t, row in enumerate(np.asarray(confusion))]
+    return "\n".join(lines) + "\n"
+
+
+def per_class_csv(result: Evaluation) -> str:
+    """CSV of precision, recall, F1 and support per digit."""
+    lines = ["digit,precision,recall,f1,support"]
+    lines += [f"{r['digit']},{r['precision']:.6f},{r['recall']:.6f},{r['f1']:.6f},{r['support']}"
+              for r in result.per_class()]
+    return "\n".join(lines) + "\n"
 
 
 def format_report(result: Evaluation) -> str:

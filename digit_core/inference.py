@@ -3,6 +3,7 @@ through ``model.predict`` (which builds a whole data pipeline for every call).""
 
 from __future__ import annotations
 
+import time
 import weakref
 
 import keras
@@ -68,3 +69,14 @@ def predict(model: keras.Model, images: np.ndarray) -> np.ndarray:
 def predict_one(model: keras.Model, image: np.ndarray) -> np.ndarray:
     """Probabilities ``(10,) float32`` for one ``(28, 28)`` image."""
     return predict(model, image)[0]
+
+
+def single_image_ms(model: keras.Model, image: np.ndarray, repeats: int = 30) -> float:
+    """Median milliseconds of one :func:`predict` call on one ``(28, 28)`` image, after a warm-up."""
+    predict(model, image)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        predict(model, image)
+        times.append(time.perf_counter() - start)
+    return float(np.median(times) * 1000)

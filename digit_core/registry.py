@@ -197,6 +197,14 @@ def save_model(model, name: str, card: dict[str, Any], root: Path | None = None,
     return final_model
 
 
+def read_model_bytes(name: str, root: Path | None = None) -> bytes:
+    """The ``.keras`` file of model ``name``, for downloading."""
+    try:
+        return model_path(name, root).read_bytes()
+    except OSError as exc:
+        raise ModelError(f"cannot read model {name!r}: {exc.strerror or exc}") from exc
+
+
 def resolve(name_or_path: str | os.PathLike, root: Path | None = None) -> Path:
     """A registry name (``"cnn"``) or a path to a ``.keras`` file -> that file's path."""
     text = os.fspath(name_or_path)

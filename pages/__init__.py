@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from digit_core import registry
+from digit_core.data import DataError, MnistNotFoundError, load_mnist, search_paths
 
 TRAIN_COMMAND = "python -m digit_core train --arch cnn --name cnn"
 
@@ -19,6 +20,30 @@ TRAIN_COMMAND = "python -m digit_core train --arch cnn --name cnn"
 def _cached_model(name: str, stamp: tuple[int, int]):
     # ``stamp`` (modification time, size) is part of the key, so a re-saved file is picked up.
     return registry.load_model(name)
+
+
+def model_stamp(name: str) -> tuple[int, int]:
+    """(modification time, size) of a model's file: changes whenever the model is re-saved."""
+    stat = registry.model_path(name).stat()
+    return stat.st_mtime_ns, stat.st_size
+
+
+@st.cache_data(show_spinner="Loading the MNIST test set…", max_entries=2)
+def _test_set(paths: tuple[str, ...]):
+    mnist = load_mnist(download=False)  # a page never downloads behind the user's back
+    return mnist.test_images, mnist.test_labels, mnist.fingerprint(), mnist.source
+
+
+def test_set_ui():
+    """``(images, labels, fingerprint, source)`` of the MNIST test set, or ``None`` after a warning
+    that says how to provide it (a failure is not cached, so adding the files later works)."""
+    try:
+        return _test_set(tuple(str(p) for p in search_paths()))
+    except (MnistNotFoundError, DataError) as exc:
+        st.warning(f"The MNIST test set is not available, so the figures below are the ones stored in "
+                   f"the model cards. {exc}\n\nTo evaluate here, put the four `*-ubyte.gz` files (or "
+                   f"`mnist.npz`) in a folder and start the app with `DIGIT_DATA_DIR` set to it.")
+        return None
 
 
 def usable_model_names() -> list[str]:
@@ -65,3 +90,67 @@ def probability_chart(probabilities, highlight: int, height: int = 220) -> alt.C
             tooltip=[alt.Tooltip("digit:N"), alt.Tooltip("probability:Q", format=".2%")],
         )
     )
+
+
+def confusion_heatmap(confusion, rates, by_rate: bool = False, selectable: bool = False,
+                      size: int = 380) -> alt.Chart:
+    """Heatmap of a confusion matrix (rows true, columns predicted), counts written in the cells,
+    counts and row-normalised ``rates`` on hover; coloured by rate when ``by_rate``.
+
+    With ``selectable``, clicking a cell selects its ``true`` and ``predicted`` digits (the
+    selection is named ``cell``).
+    """
+    rows = [{"true": t, "predicted": p, "count": int(confusion[t][p]), "rate": float(rates[t][p])}
+            for t in range(10) for p in range(10)]
+    frame = pd.DataFrame(rows)
+    field = "rate" if by_rate else "count"
+    base = alt.Chart(frame, width=size, height=size).encode(
+        x=alt.X("predicted:O", title="predicted digit", axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("true:O", title="true digit"))
+    # A log-like colour scale: the diagonal would otherwise wash out every mistake.
+    heat = base.mark_rect().encode(
+        color=alt.Color(f"{field}:Q", scale=alt.Scale(type="symlog", scheme="blues"), legend=None),
+        tooltip=[alt.Tooltip("true:O"), alt.Tooltip("predicted:O"), alt.Tooltip("count:Q"),
+                 alt.Tooltip("rate:Q", format=".2%", title="share of true digit")])
+    if selectable:
+        picked = alt.selection_point(name="cell", fields=["true", "predicted"], on="click")
+        heat = heat.add_params(picked).encode(
+            opacity=alt.condition(picked, alt.value(1.0), alt.value(0.55)))
+    text = base.mark_text(fontSize=11).encode(
+        text=alt.Text("count:Q"),
+        color=alt.condition(alt.datum.true == alt.datum.predicted, alt.value("white"), alt.value("#333")))
+    return heat + text
+
+
+def per_class_bars(per_model: dict[str, list[float]], title: str = "accuracy") -> alt.Chart:
+    """Bars of a per-digit figure; several models side by side when ``per_model`` has several."""
+    frame = pd.DataFrame([{"digit": str(d), "model": name, title: float(v)}
+                          for name, values in per_model.items() for d, v in enumerate(values)])
+    low = max(0.0, float(frame[title].min()) - 0.02)
+    several = len(per_model) > 1
+    return alt.Chart(frame, height=240).mark_bar().encode(
+        x=alt.X("digit:N", axis=alt.Axis(labelAngle=0)),
+        xOffset="model:N",
+        y=alt.Y(f"{title}:Q", scale=alt.Scale(domain=[low, 1.0], clamp=True),
+                axis=alt.Axis(format=".0%", title=title, labelPadding=4)),
+        color=alt.Color("model:N", legend=alt.Legend(orient="top") if several else None),
+        tooltip=["model:N", "digit:N", alt.Tooltip(f"{title}:Q", format=".2%")])
+
+
+def history_chart(history: list[dict]) -> alt.Chart:
+    """Loss and accuracy per epoch, training against validation, from a model card's history."""
+    rows = []
+    for entry in history:
+        for metric in ("loss", "accuracy"):
+            rows.append({"epoch": entry["epoch"], "metric": metric, "set": "training",
+                         "value": entry[metric]})
+            if entry.get(f"val_{metric}") is not None:
+                rows.append({"epoch": entry["epoch"], "metric": metric, "set": "validation",
+                             "value": entry[f"val_{metric}"]})
+    frame = pd.DataFrame(rows)
+    return alt.Chart(frame, height=220).mark_line(point=True).encode(
+        x=alt.X("epoch:Q", axis=alt.Axis(tickMinStep=1)),
+        y=alt.Y("value:Q", scale=alt.Scale(zero=False)),
+        color="set:N",
+        tooltip=["epoch:Q", "set:N", alt.Tooltip("value:Q", format=".4f")],
+    ).facet(column=alt.Column("metric:N", title=None)).resolve_scale(y="independent")

@@ -13,6 +13,7 @@ from digit_core import strokes
 from digit_core.inference import predict
 from digit_core.preprocess import to_mnist
 from digit_core.registry import load_model
+from tests.helpers import block, elements
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "1_✏️_Draw_and_Predict.py")
 
@@ -37,27 +38,6 @@ def run_page(monkeypatch, canvases: dict, setup=None):
     if setup:
         setup(at)
     return at.run()
-
-
-def block(at, key):
-    """The container that ``st.container(key=key)`` made."""
-    stack = [at._tree]
-    while stack:
-        node = stack.pop()
-        if getattr(node, "key", None) == key and type(node).__name__ == "Block":
-            return node
-        children = getattr(node, "children", {})
-        stack.extend(children.values() if isinstance(children, dict) else [])
-    raise AssertionError(f"no container with key {key!r}")
-
-
-def elements(node, kind):
-    """Elements of class ``kind`` (e.g. "Metric", "Image") under ``node``, in page order."""
-    found = [node] if type(node).__name__ == kind else []
-    children = getattr(node, "children", {})
-    for child in children.values() if isinstance(children, dict) else []:
-        found += elements(child, kind)
-    return found
 
 
 def test_blank_canvas_shows_the_prompt_not_a_guess(monkeypatch):

@@ -1,0 +1,216 @@
+"""Evaluate: test-set accuracy, confusion matrix, mistakes, and ANN against CNN."""
+
+import pandas as pd
+import streamlit as st
+
+from digit_core import registry
+from digit_core.evaluation import (
+    cell,
+    confusion_csv,
+    disagreements,
+    evaluate,
+    from_confusion,
+    per_class_csv,
+    row_normalised,
+)
+from digit_core.inference import predict, single_image_ms
+from digit_core.visual import enlarge
+from pages import (
+    TRAIN_COMMAND,
+    confusion_heatmap,
+    history_chart,
+    load_model_ui,
+    model_stamp,
+    per_class_bars,
+    probability_chart,
+    test_set_ui,
+    usable_model_names,
+)
+
+GALLERY = 40  # images shown per gallery; the count says how many there are in all
+THUMB = 3  # gallery images are 28 x 3 = 84 px
+
+st.set_page_config(page_title="Evaluate · Digit Lab", page_icon="📊", layout="wide")
+st.title("📊 Evaluate")
+names = usable_model_names()
+if not names:
+    st.error(f"No usable model in the registry. Train one with `{TRAIN_COMMAND}`.")
+    st.stop()
+test_set = test_set_ui()
+
+
+@st.cache_data(show_spinner="Evaluating on the test set…", max_entries=16)
+def probabilities_of(name: str, stamp: tuple[int, int], fingerprint: str):
+    # Keyed by the model file's stamp and the data's fingerprint: a second visit is instant.
+    return predict(load_model_ui(name), test_set[0])
+
+
+@st.cache_data(max_entries=16)
+def inference_ms(name: str, stamp: tuple[int, int]) -> float:
+    return single_image_ms(load_model_ui(name), test_set[0][0])
+
+
+@st.cache_data(max_entries=16)
+def file_sha256(name: str, stamp: tuple[int, int]) -> str:
+    return registry.file_sha256(registry.model_path(name))
+
+
+def report(name: str):
+    """``(evaluation, probabilities, card)`` for model ``name``; probabilities None without data."""
+    card = registry.read_card(name)
+    if test_set is None:
+        return from_confusion(card["confusion"], card.get("test_loss", float("nan"))), None, card
+    probabilities = probabilities_of(name, model_stamp(name), test_set[2])
+    return evaluate(probabilities, test_set[1]), probabilities, card
+
+
+def headline_ui(name: str, result, card: dict) -> None:
+    columns = st.columns(6)
+    columns[0].metric("Accuracy", f"{result.accuracy:.2%}")
+    columns[1].metric("Loss", f"{result.loss:.4f}" if result.loss == result.loss else "–")
+    columns[2].metric("Errors", f"{int(result.count - result.confusion.trace()):,}",
+                      help=f"Misread test images, of {result.count:,}.")
+    columns[3].metric("Parameters", f"{card.get('parameters', 0):,}")
+    columns[4].metric("Size on disk", f"{model_stamp(name)[1] / 2**20:.2f} MB")
+    if test_set is not None:
+        columns[5].metric("One image", f"{inference_ms(name, model_stamp(name)):.2f} ms",
+                          help="Median time to predict one 28×28 image on this server.")
+        same = (card.get("data_fingerprint") == test_set[2]
+                and card.get("model_sha256") == file_sha256(name, model_stamp(name)))
+        note = ("matches the model card's" if abs(card.get("test_accuracy", -1) - result.accuracy) < 1e-4
+                else f"differs from the model card's {card.get('test_accuracy', float('nan')):.2%}")
+        st.caption(f"Evaluated on {result.count:,} test images from {test_set[3]}; the accuracy {note}"
+                   + ("" if same else " (the card was made with another file or other data)") + ".")
+
+
+def gallery_ui(indices, captions) -> None:
+    if len(indices) == 0:
+        st.caption("No images here.")
+        return
+    images = [enlarge(test_set[0][i], THUMB) for i in indices[:GALLERY]]
+    st.image(images, caption=list(captions[:GALLERY]), width=28 * THUMB)
+
+
+def pick_cell() -> None:
+    # Clicking a heatmap cell moves the two selectors to it (callbacks run before the script).
+    chosen = st.session_state.eval_heatmap.selection.get("cell") or []
+    if chosen:
+        st.session_state.eval_true = int(chosen[0]["true"])
+        st.session_state.eval_predicted = int(chosen[0]["predicted"])
+
+
+def confusion_ui(result, probabilities) -> None:
+    st.subheader("Confusion matrix")
+    by_rate = st.toggle("Row-normalised rates", key="eval_rates",
+                        help="Colour by the share of each true digit instead of raw counts.")
+    chart = confusion_heatmap(result.confusion.tolist(), row_normalised(result.confusion).tolist(),
+                              by_rate=by_rate, selectable=probabilities is not None)
+    if probabilities is None:
+        st.altair_chart(chart)
+        return
+    left, right = st.columns([1, 1])
+    with left:
+        st.altair_chart(chart, on_select=pick_cell, selection_mode="cell", key="eval_heatmap")
+    with right:
+        if "eval_true" not in st.session_state:
+            worst = result.confusion.copy()
+            worst[range(10), range(10)] = -1
+            st.session_state.eval_true, st.session_state.eval_predicted = divmod(int(worst.argmax()), 10)
+        true_col, pred_col = st.columns(2)
+        true = true_col.selectbox("True digit", range(10), key="eval_true")
+        predicted = pred_col.selectbox("Predicted digit", range(10), key="eval_predicted")
+        found = cell(probabilities, test_set[1], true, predicted)
+        st.markdown(f"**{len(found):,}** test images of a **{true}** predicted as **{predicted}**"
+                    + (f" (the first {GALLERY} shown)" if len(found) > GALLERY else ""))
+        with st.container(key="eval_cell"):
+            gallery_ui(found, [f"{probabilities[i, predicted]:.0%}" for i in found])
+
+
+def per_class_ui(result) -> None:
+    st.subheader("Per digit")
+    frame = pd.DataFrame(result.per_class()).set_index("digit")
+    worst = int(frame["f1"].idxmin())
+    st.caption(f"The hardest digit for this model is **{worst}** (lowest F1). Click a column to sort.")
+    styled = frame.style.format({"precision": "{:.2%}", "recall": "{:.2%}", "f1": "{:.2%}"}).apply(
+        lambda row: ["background-color: rgba(255, 99, 71, 0.25)" if row.name == worst else ""] * len(row),
+        axis=1)
+    left, right = st.columns(2)
+    left.dataframe(styled, width="stretch", key="eval_per_class")
+    right.altair_chart(per_class_bars({"accuracy": result.recall.tolist()}), width="stretch")
+
+
+def mistakes_ui(result, probabilities) -> None:
+    st.subheader("Most confident mistakes")
+    shown = result.mistakes[:12]
+    if not shown:
+        st.caption("No mistakes on this test set.")
+        return
+    for start in range(0, len(shown), 6):
+        for column, mistake in zip(st.columns(6), shown[start:start + 6]):
+            column.image(enlarge(test_set[0][mistake.index], THUMB), width=28 * THUMB,
+                         caption=f"true {mistake.true} → {mistake.predicted} ({mistake.confidence:.0%})")
+            with column.expander("probabilities"):
+                chart = probability_chart(probabilities[mistake.index], mistake.predicted, height=120)
+                st.altair_chart(chart, width="stretch")
+
+
+def one_model_ui() -> None:
+    name = st.selectbox("Model", names, key="eval_model", help="The shipped models come first.")
+    result, probabilities, card = report(name)
+    headline_ui(name, result, card)
+    confusion_ui(result, probabilities)
+    per_class_ui(result)
+    if probabilities is not None:
+        mistakes_ui(result, probabilities)
+    if card.get("history"):
+        st.subheader("Training history")
+        st.altair_chart(history_chart(card["history"]), width="stretch")
+    st.subheader("Downloads")
+    columns = st.columns(3)
+    columns[0].download_button("Confusion matrix (CSV)", confusion_csv(result.confusion),
+                               f"{name}-confusion.csv", "text/csv", key="eval_download_confusion")
+    columns[1].download_button("Per-digit metrics (CSV)", per_class_csv(result), f"{name}-per-digit.csv",
+                               "text/csv", key="eval_download_per_class")
+    columns[2].download_button("Model file (.keras)", registry.read_model_bytes(name), f"{name}.keras",
+                               "application/octet-stream", key="eval_download_model")
+
+
+def compare_ui() -> None:
+    default_a, default_b = ("ann", "cnn") if {"ann", "cnn"} <= set(names) else (names[0], names[-1])
+    pick_a, pick_b = st.columns(2)
+    first = pick_a.selectbox("First model", names, index=names.index(default_a), key="eval_first")
+    second = pick_b.selectbox("Second model", names, index=names.index(default_b), key="eval_second")
+    reports = {name: report(name) for name in (first, second)}
+    with st.container(key="eval_compare"):
+        for column, (name, (result, _, card)) in zip(st.columns(2), reports.items()):
+            with column:
+                st.markdown(f"#### {name}")
+                a, b, c = st.columns(3)
+                a.metric("Accuracy", f"{result.accuracy:.2%}")
+                b.metric("Parameters", f"{card.get('parameters', 0):,}")
+                c.metric("Size", f"{model_stamp(name)[1] / 2**20:.2f} MB")
+                d, e, _ = st.columns(3)
+                d.metric("Training time", f"{card.get('training_seconds', float('nan')):.0f} s")
+                if test_set is not None:
+                    e.metric("One image", f"{inference_ms(name, model_stamp(name)):.2f} ms")
+                st.altair_chart(confusion_heatmap(result.confusion.tolist(),
+                                                  row_normalised(result.confusion).tolist(), size=300))
+    st.subheader("Accuracy per digit")
+    st.altair_chart(per_class_bars({name: r[0].recall.tolist() for name, r in reports.items()}),
+                    width="stretch")
+    if test_set is None or first == second:
+        return
+    st.subheader("Where they disagree")
+    found = disagreements(reports[first][1], reports[second][1], test_set[1])
+    right = {who: sum(d.right == who for d in found) for who in ("first", "second", "neither")}
+    st.markdown(f"**{len(found):,}** test images: **{first}** right on {right['first']}, "
+                f"**{second}** right on {right['second']}, neither on {right['neither']}.")
+    gallery_ui([d.index for d in found],
+               [f"true {d.true} · {first} {d.first} · {second} {d.second}" for d in found])
+
+
+one_tab, compare_tab = st.tabs(["One model", "ANN vs CNN"])
+with one_tab:
+    one_model_ui()
+with compare_tab:
+    compare_ui()

@@ -1,0 +1,29 @@
+"""The Evaluate page in a real browser: the heatmap is drawn and the shipped CNN's accuracy shown."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from digit_core.registry import PROJECT_MODELS_DIR
+
+pytestmark = pytest.mark.e2e
+
+expect = pytest.importorskip("playwright.sync_api", reason="browser tests need playwright").expect
+
+LOAD_MS = 120_000  # the first visit imports TensorFlow and scores 10,000 images
+
+
+def test_evaluate_page_shows_the_heatmap_and_the_cnn_accuracy(page, server_url):
+    card = json.loads((PROJECT_MODELS_DIR / "cnn.json").read_text())
+    page.goto(f"{server_url}/Evaluate")
+    accuracy = page.locator('[data-testid="stMetric"]').filter(has_text="Accuracy").first
+    expect(accuracy.locator('[data-testid="stMetricValue"]')).to_have_text(
+        f"{card['test_accuracy']:.2%}", timeout=LOAD_MS)
+    heatmap = page.locator('[data-testid="stVegaLiteChart"]').first
+    expect(heatmap).to_be_visible()
+    # The heatmap really drew its cells: vega renders the chart into a canvas or an svg.
+    expect(heatmap.locator("canvas, svg").first).to_be_visible()
+    expect(page.get_by_text("Confusion matrix")).to_be_visible()
+    expect(page.locator('[data-testid="stException"]')).to_have_count(0)

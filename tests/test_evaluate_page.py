@@ -1,0 +1,116 @@
+"""The Evaluate page through AppTest: its numbers are digit_core.evaluation's, cells show their
+images, two models compare, and a missing data set is explained."""
+
+import gzip
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from digit_core import data, strokes
+from digit_core.evaluation import cell, evaluate
+from digit_core.inference import predict
+from digit_core.preprocess import to_mnist
+from digit_core.registry import load_model, read_card
+from tests.helpers import block, elements
+
+PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "2_📊_Evaluate.py")
+
+
+def write_idx(path: Path, array: np.ndarray) -> None:
+    magic = data.IMAGES_MAGIC if array.ndim == 3 else data.LABELS_MAGIC
+    with gzip.open(path, "wb") as f:
+        dims = b"".join(struct.pack(">I", d) for d in array.shape[1:])
+        f.write(struct.pack(">II", magic, len(array)) + dims)
+        f.write(array.astype(np.uint8).tobytes())
+
+
+@pytest.fixture(scope="module")
+def drawn_set(tmp_path_factory):
+    """A small MNIST-format data set of our own drawn digits (the test split is what counts)."""
+    rng = np.random.default_rng(5)
+    labels = np.arange(200) % 10
+    images = np.stack([(to_mnist(strokes.draw_digit(d, strokes.random_style(rng), rng)) * 255).round()
+                       for d in labels]).astype(np.uint8)
+    folder = tmp_path_factory.mktemp("drawn")
+    for split in ("train", "t10k"):
+        write_idx(folder / f"{split}-images-idx3-ubyte.gz", images)
+        write_idx(folder / f"{split}-labels-idx1-ubyte.gz", labels)
+    return folder, images, labels
+
+
+def run_page(monkeypatch, data_dir, setup=None):
+    monkeypatch.setenv(data.DATA_DIR_ENV, str(data_dir))
+    at = AppTest.from_file(PAGE, default_timeout=300)
+    if setup:
+        setup(at)
+    return at.run()
+
+
+def metrics(at) -> dict:
+    return {m.label: m.value for m in at.tabs[0].metric}
+
+
+def test_page_figures_equal_the_library_on_a_test_set_we_drew(monkeypatch, drawn_set):
+    folder, images, labels = drawn_set
+    expected = evaluate(predict(load_model("cnn"), images), labels)
+    at = run_page(monkeypatch, folder)
+    assert not at.exception
+    shown = metrics(at)
+    assert shown["Accuracy"] == f"{expected.accuracy:.2%}"
+    assert shown["Loss"] == f"{expected.loss:.4f}"
+    assert shown["Errors"] == str(len(expected.mistakes))
+    assert not at.warning  # must not: claim the data set is missing
+
+
+def test_page_shows_the_shipped_cnn_accuracy_on_real_mnist(monkeypatch, mnist):
+    expected = evaluate(predict(load_model("cnn"), mnist.test_images), mnist.test_labels)
+    at = run_page(monkeypatch, Path(mnist.source))
+    assert not at.exception
+    assert metrics(at)["Accuracy"] == f"{expected.accuracy:.2%}" == "99.61%"
+
+
+def test_choosing_a_confusion_cell_shows_exactly_its_images(monkeypatch, drawn_set):
+    folder, images, labels = drawn_set
+    probabilities = predict(load_model("cnn"), images)
+    result = evaluate(probabilities, labels)
+    # The busiest cell off the diagonal, or a diagonal one if the model made no mistake.
+    off = result.confusion.copy()
+    np.fill_diagonal(off, -1)
+    true, predicted = divmod(int(off.argmax()), 10) if off.max() > 0 else (3, 3)
+
+    def choose(at):
+        at.session_state["eval_true"] = true
+        at.session_state["eval_predicted"] = predicted
+
+    at = run_page(monkeypatch, folder, setup=choose)
+    assert not at.exception
+    expected = cell(probabilities, labels, true, predicted)
+    gallery = elements(block(at, "eval_cell"), "Image")[0]
+    assert len(gallery.value) == len(expected[:40])
+    assert gallery.captions == [f"{probabilities[i, predicted]:.0%}" for i in expected[:40]]
+    assert f"**{len(expected):,}** test images of a **{true}** predicted as **{predicted}**" in [
+        m.value.split(" (the first")[0] for m in at.markdown]
+
+
+def test_comparing_two_models_shows_both(monkeypatch, drawn_set):
+    folder, images, labels = drawn_set
+    at = run_page(monkeypatch, folder)
+    assert not at.exception
+    compare = at.tabs[1]
+    assert [m.value for m in compare.markdown if m.value.startswith("####")] == ["#### ann", "#### cnn"]
+    accuracies = [m.value for m in compare.metric if m.label == "Accuracy"]
+    expected = [f"{evaluate(predict(load_model(n), images), labels).accuracy:.2%}" for n in ("ann", "cnn")]
+    assert accuracies == expected
+    assert any("test images: **ann** right on" in m.value for m in compare.markdown)
+
+
+def test_without_mnist_the_page_explains_and_shows_the_cards_figures(monkeypatch, tmp_path):
+    monkeypatch.setattr(data, "PROJECT_DATA_DIR", tmp_path / "nothing")
+    monkeypatch.setattr(data, "KERAS_CACHE", tmp_path / "nothing")
+    at = run_page(monkeypatch, tmp_path / "empty")
+    assert not at.exception
+    assert "DIGIT_DATA_DIR" in at.warning[0].value
+    assert metrics(at)["Accuracy"] == f"{read_card('cnn')['test_accuracy']:.2%}"
