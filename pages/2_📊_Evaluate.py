@@ -205,8 +205,10 @@ def compare_ui() -> None:
     right = {who: sum(d.right == who for d in found) for who in ("first", "second", "neither")}
     st.markdown(f"**{len(found):,}** test images: **{first}** right on {right['first']}, "
                 f"**{second}** right on {right['second']}, neither on {right['neither']}.")
+    winner = {"first": f"{first} right", "second": f"{second} right", "neither": "both wrong"}
     gallery_ui([d.index for d in found],
-               [f"true {d.true} · {first} {d.first} · {second} {d.second}" for d in found])
+               [f"true {d.true} · {first} {d.first} · {second} {d.second} · {winner[d.right]}"
+                for d in found])
 
 
 one_tab, compare_tab = st.tabs(["One model", "ANN vs CNN"])

@@ -94,8 +94,8 @@ def probability_chart(probabilities, highlight: int, height: int = 220) -> alt.C
 
 def confusion_heatmap(confusion, rates, by_rate: bool = False, selectable: bool = False,
                       size: int = 380) -> alt.Chart:
-    """Heatmap of a confusion matrix (rows true, columns predicted), counts written in the cells,
-    counts and row-normalised ``rates`` on hover; coloured by rate when ``by_rate``.
+    """Heatmap of a confusion matrix (rows true, columns predicted) showing counts, or the
+    row-normalised ``rates`` when ``by_rate``; both on hover.
 
     With ``selectable``, clicking a cell selects its ``true`` and ``predicted`` digits (the
     selection is named ``cell``).
@@ -116,8 +116,8 @@ def confusion_heatmap(confusion, rates, by_rate: bool = False, selectable: bool 
         picked = alt.selection_point(name="cell", fields=["true", "predicted"], on="click")
         heat = heat.add_params(picked).encode(
             opacity=alt.condition(picked, alt.value(1.0), alt.value(0.55)))
-    text = base.mark_text(fontSize=11).encode(
-        text=alt.Text("count:Q"),
+    text = base.mark_text(fontSize=11 if not by_rate else 9).encode(
+        text=alt.Text(f"{field}:Q", format=".1%" if by_rate else "d"),
         color=alt.condition(alt.datum.true == alt.datum.predicted, alt.value("white"), alt.value("#333")))
     return heat + text
 

@@ -25,5 +25,20 @@ def test_evaluate_page_shows_the_heatmap_and_the_cnn_accuracy(page, server_url):
     expect(heatmap).to_be_visible()
     # The heatmap really drew its cells: vega renders the chart into a canvas or an svg.
     expect(heatmap.locator("canvas, svg").first).to_be_visible()
-    expect(page.get_by_text("Confusion matrix")).to_be_visible()
+    expect(page.get_by_text("Confusion matrix", exact=True)).to_be_visible()
+    expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+
+
+def test_clicking_a_heatmap_cell_shows_that_cells_images(page, server_url, mnist):
+    card = json.loads((PROJECT_MODELS_DIR / "cnn.json").read_text())
+    count = card["confusion"][9][4]  # the CNN's nines read as fours on MNIST's test set
+    page.goto(f"{server_url}/Evaluate")
+    summary = page.get_by_text("test images of a").first
+    expect(summary).to_be_visible(timeout=LOAD_MS)
+    heatmap = page.locator('[data-testid="stVegaLiteChart"]').first
+    # Vega labels each mark with its fields, which finds the cell without pixel arithmetic.
+    heatmap.locator('[aria-label*="true: 9;"][aria-label*="predicted: 4;"]').first.click()
+    expect(summary).to_have_text(f"{count} test images of a 9 predicted as 4", timeout=30_000)
+    gallery = page.locator(".st-key-eval_cell img")
+    expect(gallery).to_have_count(min(count, 40))
     expect(page.locator('[data-testid="stException"]')).to_have_count(0)
