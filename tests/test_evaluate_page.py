@@ -114,3 +114,13 @@ def test_without_mnist_the_page_explains_and_shows_the_cards_figures(monkeypatch
     assert not at.exception
     assert "DIGIT_DATA_DIR" in at.warning[0].value
     assert metrics(at)["Accuracy"] == f"{read_card('cnn')['test_accuracy']:.2%}"
+
+
+def test_the_rates_switch_writes_rates_in_the_cells(monkeypatch, drawn_set):
+    def rates(at):
+        at.session_state["eval_rates"] = True
+
+    at = run_page(monkeypatch, drawn_set[0], setup=rates)
+    assert not at.exception
+    spec = elements(at.tabs[0], "UnknownElement")[0].proto.spec
+    assert '"format": ".1%"' in spec and '"field": "rate"' in spec

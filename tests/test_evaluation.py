@@ -7,7 +7,18 @@ import math
 import numpy as np
 import pytest
 
-from digit_core.evaluation import Mistake, confusion_matrix, evaluate, format_report
+from digit_core.evaluation import (
+    Mistake,
+    cell,
+    confusion_csv,
+    confusion_matrix,
+    disagreements,
+    evaluate,
+    format_report,
+    from_confusion,
+    per_class_csv,
+    row_normalised,
+)
 
 # Eight images of digits 0, 1 and 2, worked out by hand:
 #   index:      0    1    2    3    4    5    6    7
@@ -168,3 +179,52 @@ def test_format_report_shows_accuracy_and_one_row_per_digit(probs):
     assert [int(r[0]) for r in rows] == list(range(10))
     assert rows[0] == ["0", "0.5000", "0.6667", "0.5714", "3"]
     assert rows[9] == ["9", "0.0000", "0.0000", "0.0000", "0"]
+
+
+def test_metrics_from_a_confusion_matrix_match_those_from_probabilities():
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 10, 300)
+    probabilities = rng.dirichlet(np.ones(10), 300)
+    full = evaluate(probabilities, labels)
+    card = from_confusion(full.confusion.tolist(), loss=full.loss)
+    assert card.accuracy == full.accuracy and card.loss == full.loss and card.mistakes == []
+    np.testing.assert_allclose(card.f1, full.f1)
+    with pytest.raises(ValueError, match="10, 10"):
+        from_confusion([[1, 2], [3, 4]])
+
+
+def test_row_normalised_rates_sum_to_one_per_seen_digit():
+    confusion = np.zeros((10, 10), np.int64)
+    confusion[3, 3], confusion[3, 5] = 3, 1
+    rates = row_normalised(confusion)
+    assert rates[3, 3] == 0.75 and rates[3, 5] == 0.25
+    assert rates[0].sum() == 0  # a digit never seen stays at zero, not NaN
+
+
+def test_cell_lists_exactly_its_images_most_confident_first():
+    labels = np.array([4, 4, 9, 4, 4])
+    probabilities = np.full((5, 10), 0.01)
+    probabilities[0, 9], probabilities[1, 4], probabilities[2, 4] = 0.6, 0.9, 0.8
+    probabilities[3, 9], probabilities[4, 9] = 0.95, 0.7
+    probabilities /= probabilities.sum(axis=1, keepdims=True)
+    assert cell(probabilities, labels, 4, 9).tolist() == [3, 4, 0]
+    assert cell(probabilities, labels, 9, 4).tolist() == [2]
+    assert cell(probabilities, labels, 7, 7).tolist() == []
+
+
+def test_disagreements_say_who_was_right():
+    labels = np.array([1, 2, 3, 4])
+    first, second = np.eye(10)[[1, 2, 5, 6]], np.eye(10)[[1, 7, 3, 8]]
+    found = disagreements(first, second, labels)
+    assert [(d.index, d.first, d.second, d.right) for d in found] == [
+        (1, 2, 7, "first"), (2, 5, 3, "second"), (3, 6, 8, "neither")]
+
+
+def test_csv_exports_hold_the_matrix_and_the_per_digit_metrics():
+    probabilities = np.eye(10)[[0, 1, 1, 2]]
+    result = evaluate(probabilities, np.array([0, 1, 2, 2]))
+    lines = confusion_csv(result.confusion).splitlines()
+    assert lines[0].startswith("true,predicted_0") and len(lines) == 11
+    assert lines[3] == "2,0,1,1,0,0,0,0,0,0,0"
+    rows = per_class_csv(result).splitlines()
+    assert rows[0] == "digit,precision,recall,f1,support" and rows[3] == "2,1.000000,0.500000,0.666667,2"

@@ -152,3 +152,11 @@ def test_predict_does_not_keep_discarded_models_alive():
     del victim
     gc.collect()
     assert ref() is None
+
+
+def test_single_image_timing_is_a_positive_median_in_milliseconds():
+    from digit_core.inference import single_image_ms
+
+    model = build_ann(ANNConfig(units=(8,)))
+    ms = single_image_ms(model, np.zeros((28, 28), np.uint8), repeats=5)
+    assert 0 < ms < 10_000

@@ -360,3 +360,14 @@ def test_kill_between_renames_leaves_a_whole_new_model_with_a_stale_card(tmp_pat
     assert [(e.name, e.ok) for e in entries] == [("m", True)]
     assert entries[0].card == card_a
     assert card_a["model_sha256"] != file_sha256(root / "m.keras")
+
+
+def test_model_bytes_are_the_saved_file_for_download(tmp_path):
+    from digit_core.registry import read_model_bytes
+
+    path = save_model(build_ann(ANNConfig(units=(4,))), "dl", {"architecture": "ann"}, root=tmp_path)
+    assert read_model_bytes("dl", tmp_path) == path.read_bytes()
+    with pytest.raises(ModelError, match="cannot read model 'gone'"):
+        read_model_bytes("gone", tmp_path)
+    with pytest.raises(ValueError, match="invalid model name"):
+        read_model_bytes("../etc", tmp_path)
