@@ -290,9 +290,14 @@ def prepare(image) -> Prepared:
 
     Never raises for a blank image: returns ``Prepared(blank=True)`` with an all-zero image.
     """
-    rgba = _shrink(load_image(image))
-    ink, inverted, flattened = ink_map(rgba)
-    ink = _normalise_contrast(ink)
+    ink, inverted, flattened = ink_map(_shrink(load_image(image)))
+    return from_ink(ink, inverted, flattened)
+
+
+def from_ink(ink: np.ndarray, inverted: bool = False, flattened: bool = False) -> Prepared:
+    """The model input from an ink map, ``(H, W) float32`` in [0, 1] with 1 for the strongest ink
+    (what :func:`ink_map` gives): contrast, crop, stroke width, 20 px box, centre of mass."""
+    ink = _normalise_contrast(np.asarray(ink, dtype=np.float32))
     empty = np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.float32)
     if ink is None or not (ink > 0).any():
         return Prepared(empty, True, inverted, flattened, 0.0, None)

@@ -12,9 +12,9 @@ from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageFilter
 
-from .preprocess import Prepared, _normalise_contrast, ink_map, load_image, prepare
+from .preprocess import Prepared, _normalise_contrast, from_ink, ink_map, load_image
 
 GRID = 4  # labelling runs on a mask reduced by this factor in each direction
 MIN_AREA = 0.002  # components with less of the ink than this fraction are specks, not digits
@@ -29,16 +29,18 @@ class Piece:
     prepared: Prepared
 
 
-def _components(mask: np.ndarray) -> list[tuple[int, int, int, int, int]]:
-    """8-connected components of a boolean mask: ``(top, left, bottom, right, area)`` each."""
-    seen = np.zeros_like(mask, dtype=bool)
+def _components(mask: np.ndarray) -> tuple[np.ndarray, list[list[int]]]:
+    """8-connected components of a boolean mask: a label map (0 = background, k = component k)
+    and ``[top, left, bottom, right, area, k]`` for each component."""
+    labels = np.zeros(mask.shape, dtype=np.int32)
     height, width = mask.shape
     found = []
     for row, col in zip(*np.nonzero(mask)):
         start = (int(row), int(col))
-        if seen[start]:
+        if labels[start]:
             continue
-        seen[start] = True
+        label = len(found) + 1
+        labels[start] = label
         queue = deque([start])
         top, left, bottom, right, area = start[0], start[1], start[0], start[1], 0
         while queue:
@@ -48,25 +50,27 @@ def _components(mask: np.ndarray) -> list[tuple[int, int, int, int, int]]:
             for dr in (-1, 0, 1):
                 for dc in (-1, 0, 1):
                     rr, cc = r + dr, c + dc
-                    if 0 <= rr < height and 0 <= cc < width and mask[rr, cc] and not seen[rr, cc]:
-                        seen[rr, cc] = True
+                    if 0 <= rr < height and 0 <= cc < width and mask[rr, cc] and not labels[rr, cc]:
+                        labels[rr, cc] = label
                         queue.append((rr, cc))
-        found.append((top, left, bottom + 1, right + 1, area))
-    return found
+        found.append([top, left, bottom + 1, right + 1, area, label])
+    return labels, found
 
 
-def _merge_columns(boxes: list[list[int]]) -> list[list[int]]:
-    """Merge boxes whose column ranges overlap enough to be one digit; sorted left to right."""
-    boxes = sorted(boxes, key=lambda b: b[1])
-    merged: list[list[int]] = []
-    for box in boxes:
+def _merge_columns(boxes: list[list]) -> list[list]:
+    """Merge boxes whose column ranges overlap enough to be one digit; sorted left to right.
+
+    Each box is ``[top, left, bottom, right, area, members]``, ``members`` the component labels.
+    """
+    merged: list[list] = []
+    for box in sorted(boxes, key=lambda b: b[1]):
         if merged:
             last = merged[-1]
             overlap = min(last[3], box[3]) - max(last[1], box[1])
             narrower = min(last[3] - last[1], box[3] - box[1])
             if overlap > OVERLAP * narrower:
-                merged[-1] = [min(last[0], box[0]), min(last[1], box[1]),
-                              max(last[2], box[2]), max(last[3], box[3]), last[4] + box[4]]
+                merged[-1] = [min(last[0], box[0]), min(last[1], box[1]), max(last[2], box[2]),
+                              max(last[3], box[3]), last[4] + box[4], last[5] | box[5]]
                 continue
         merged.append(list(box))
     return merged
@@ -75,25 +79,31 @@ def _merge_columns(boxes: list[list[int]]) -> list[list[int]]:
 def split_digits(image) -> list[Piece]:
     """Digits of a multi-digit drawing, left to right (anything :func:`load_image` takes).
 
+    Each piece holds only its own strokes, even where a neighbour reaches into its box.
     Returns an empty list for a blank drawing.
     """
-    rgba = load_image(image)
-    ink, _, _ = ink_map(rgba)
+    ink, _, _ = ink_map(load_image(image))
     ink = _normalise_contrast(ink)
     if ink is None:
         return []
     height, width = ink.shape
     small = Image.fromarray(ink).resize((max(1, width // GRID), max(1, height // GRID)), Image.Resampling.BOX)
-    mask = np.asarray(small) > 0.05
-    components = _components(mask)
+    labels, components = _components(np.asarray(small) > 0.05)
     total = sum(c[4] for c in components)
-    boxes = [list(c) for c in components if c[4] >= MIN_AREA * total]
+    boxes = [c[:5] + [{c[5]}] for c in components if c[4] >= MIN_AREA * total]
     pieces = []
-    for top, left, bottom, right, _ in _merge_columns(boxes):
+    for top, left, bottom, right, _, members in _merge_columns(boxes):
+        # This piece's components only, widened by one reduced pixel to keep anti-aliased edges.
+        own = np.isin(labels, list(members))
+        own = np.asarray(Image.fromarray(own.astype(np.uint8) * 255).filter(ImageFilter.MaxFilter(3))) > 0
+        full = np.repeat(np.repeat(own, GRID, axis=0), GRID, axis=1)
+        mask = np.zeros_like(ink, dtype=bool)
+        mask[:full.shape[0], :full.shape[1]] = full[:height, :width]
         box = (top * GRID, left * GRID, min(height, bottom * GRID), min(width, right * GRID))
-        # Cut from the ink (white on black) so each piece is judged on its own, not by its border.
-        crop = ink[box[0]:box[2], box[1]:box[3]]
-        prepared = prepare((crop * 255).astype(np.uint8))
+        crop = np.where(mask, ink, 0.0)[box[0]:box[2], box[1]:box[3]]
+        # The ink is already white on black: skip finding it again (a thick stroke could fill
+        # the crop's border and look like a light background).
+        prepared = from_ink(crop)
         if not prepared.blank:
             pieces.append(Piece(box, prepared))
     return pieces

@@ -3,6 +3,7 @@
 import numpy as np
 
 from digit_core import strokes
+from digit_core.preprocess import to_mnist
 from digit_core.segment import split_digits
 
 
@@ -47,3 +48,24 @@ def test_specks_are_not_digits():
 
 def test_blank_drawing_has_no_digits():
     assert split_digits(np.zeros((200, 700, 4), np.uint8)) == []
+
+
+def test_a_piece_holds_only_its_own_strokes_when_a_neighbour_reaches_into_its_box():
+    # A 7 and a slanted 1 whose boxes overlap by a quarter of the narrower: two digits, and the
+    # 7's piece must not carry the part of the 1 that lies inside its box.
+    seven = [[(x + 150, y) for x, y in s]
+             for s in strokes.place(7, strokes.Style(size=200, height=0.7, width=14))]
+    one = [[(x + 220, y) for x, y in s]
+           for s in strokes.place(1, strokes.Style(size=200, height=0.7, width=14, slant=0.6, variant=0.5))]
+    pieces = split_digits(strokes.render(seven + one, (700, 200), 14))
+    alone = split_digits(strokes.render(seven, (700, 200), 14))[0].prepared.image
+    assert len(pieces) == 2
+    assert np.abs(pieces[0].prepared.image - alone).mean() < 0.005
+
+
+def test_a_piece_is_prepared_exactly_like_the_same_digit_drawn_alone():
+    # A plain 1 in a 40 px pen: its piece's border is all ink, which must not be taken for paper.
+    one = strokes.place(1, strokes.Style(size=200, height=0.7, width=40, variant=0.5))
+    canvas = strokes.render([[(x + 103, y) for x, y in s] for s in one], (700, 200), 40)
+    piece = split_digits(canvas)[0].prepared.image
+    assert np.abs(piece - to_mnist(canvas)).mean() < 0.005
