@@ -2,8 +2,7 @@
 
 import streamlit as st
 
-from digit_core.registry import list_models, models_dir
-from pages import TRAIN_COMMAND
+from digit_core.registry import TRAIN_COMMAND, list_models, models_dir
 
 st.set_page_config(page_title="Digit Lab", page_icon="✍️", layout="wide")
 

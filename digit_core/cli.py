@@ -89,7 +89,9 @@ def _train(args) -> int:
     bar = ProgressBar()
     run = train_on_mnist(model_config, train_config, mnist, on_batch=bar.on_batch, on_epoch=bar.on_epoch)
     run.card["command"] = ["python", "-m", "digit_core", *sys.argv[1:]]
-    path = registry.save_model(run.result.model, args.name, run.card, args.models_dir, overwrite=True)
+    # Checked again under the registry's lock: the name may have been taken while we trained.
+    path = registry.save_model(run.result.model, args.name, run.card, args.models_dir,
+                               overwrite=args.overwrite)
     print(f"saved {path} ({run.card['parameters']:,} parameters, {run.result.seconds:.0f}s)", file=sys.stderr)
     print(f"test accuracy {run.evaluation.accuracy:.4%}")
     return 0
@@ -104,12 +106,10 @@ def _predict(args) -> int:
     failed = 0
     for name in args.images:
         try:
-            with open(name, "rb") as f:
-                image = to_mnist(load_image(f.read()))
-        except (OSError, ImageError) as exc:
+            image = to_mnist(load_image(Path(name)))  # reads no more than the size limit
+        except ImageError as exc:
             failed += 1
-            message = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            print(json.dumps({"file": name, "error": message}), flush=True)
+            print(json.dumps({"file": name, "error": str(exc)}), flush=True)
             continue
         probs = predict(model, image)[0]
         digit = int(probs.argmax())

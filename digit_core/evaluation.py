@@ -38,6 +38,20 @@ class Evaluation:
     def count(self) -> int:
         return int(self.support.sum())
 
+    @property
+    def errors(self) -> int:
+        return self.count - int(np.trace(self.confusion))
+
+    def worst_confusion(self) -> tuple[int, int]:
+        """``(true, predicted)`` of the most common mistake (the busiest cell off the diagonal)."""
+        off = self.confusion.copy()
+        np.fill_diagonal(off, -1)
+        return divmod(int(off.argmax()), NUM_CLASSES)
+
+    def hardest_digit(self) -> int:
+        """The digit with the lowest F1."""
+        return int(np.argmin(self.f1))
+
     def per_class(self) -> list[dict]:
         """One JSON-ready row per digit: precision, recall, f1, support."""
         return [
@@ -143,6 +157,11 @@ class Disagreement:
         if self.first == self.true:
             return "first"
         return "second" if self.second == self.true else "neither"
+
+
+def who_was_right(found: list[Disagreement]) -> dict[str, int]:
+    """How many disagreements each model won: keys "first", "second" and "neither"."""
+    return {who: sum(d.right == who for d in found) for who in ("first", "second", "neither")}
 
 
 def disagreements(first: np.ndarray, second: np.ndarray, labels: np.ndarray) -> list[Disagreement]:

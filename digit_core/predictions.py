@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .inference import predict
 from .preprocess import ImageError, Prepared, load_image, prepare
 
 DEFAULT_THRESHOLD = 0.7  # below this confidence the app says it is not sure
@@ -39,7 +38,9 @@ class Prediction:
 
 
 def predict_prepared(model, prepared: list[Prepared]) -> list[Prediction]:
-    """One :class:`Prediction` per non-blank prepared image, in one batched model call."""
+    """One :class:`Prediction` per prepared image, in one batched model call."""
+    from .inference import predict  # TensorFlow only when predicting, not for the exports
+
     if not prepared:
         return []
     probabilities = predict(model, np.stack([p.image for p in prepared]))
@@ -100,7 +101,11 @@ def results_csv(results: list[UploadResult]) -> str:
     writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
     for row in _rows(results):
-        writer.writerow({k: "" if row.get(k) is None else row[k] for k in columns})
+        cells = {k: "" if row.get(k) is None else row[k] for k in columns}
+        # A file name opening a spreadsheet formula is written as text, not run.
+        if str(cells["file"]).startswith(("=", "+", "-", "@")):
+            cells["file"] = "'" + cells["file"]
+        writer.writerow(cells)
     return out.getvalue()
 
 

@@ -1,8 +1,9 @@
 """Saved models: ``<root>/<name>.keras`` beside a ``<root>/<name>.json`` card.
 
 Listing and reading cards need no TensorFlow. Saving is atomic: both files are written to
-temporary names in the same folder, flushed to disk, then renamed over the old ones, so a crash
-never leaves a half-written model and never damages the previous one.
+temporary names in the same folder, flushed to disk, then renamed over the old ones, model first,
+so a crash never leaves a half-written model. A crash between the two renames leaves the new,
+whole model beside the old card, which its ``model_sha256`` then shows to be stale.
 """
 
 from __future__ import annotations
@@ -23,8 +24,10 @@ from typing import Any
 MODELS_DIR_ENV = "DIGIT_MODELS_DIR"
 PROJECT_MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 SHIPPED = ("cnn", "ann")  # the defaults committed with the project
+TRAIN_COMMAND = "python -m digit_core train --arch cnn --name cnn"  # what to run when there is none
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
-NAME_RULE = "1-64 characters: letters, digits, '_', '-', '.', starting with a letter or digit, no '..'"
+NAME_RULE = ("1-64 characters: letters, digits, '_', '-', '.', starting with a letter or digit, no '..', "
+             "not ending in .keras or .json")
 
 
 class ModelError(Exception):
@@ -43,7 +46,8 @@ def models_dir() -> Path:
 
 def validate_name(name: str) -> str:
     """Return ``name`` if it is a safe model name, else raise ``ValueError`` saying the rule."""
-    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name) or ".." in name:
+    if (not isinstance(name, str) or not NAME_PATTERN.fullmatch(name) or ".." in name
+            or name.lower().endswith((".keras", ".json"))):  # would read as a path, not a name
         raise ValueError(f"invalid model name {name!r}: use {NAME_RULE}")
     return name
 

@@ -14,13 +14,28 @@ from digit_core.preprocess import MAX_IMAGE_BYTES, prepare
 from digit_core.saliency import explain
 from digit_core.segment import split_digits
 from digit_core.visual import enlarge, overlay
-from pages import TRAIN_COMMAND, canvas_image_ui, load_model_ui, probability_chart, usable_model_names
+from pages import (
+    TRAIN_COMMAND,
+    canvas_image_ui,
+    load_model_ui,
+    model_stamp,
+    plain,
+    probability_chart,
+    usable_model_names,
+)
 
 # A digit drawn ~200 px tall is scaled by 1/10 into MNIST's 20 px box, so an 18 px pen becomes
 # MNIST's median stroke of about 1.8 px.
 DEFAULT_PEN = 18
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp"]
 THUMBNAILS_PER_ROW = 6
+MAX_UPLOADS = 100  # files read per batch: bounds the work of one rerun
+
+
+@st.cache_data(show_spinner="Reading the uploads…", max_entries=4)
+def upload_results(name: str, stamp: tuple[int, int], file_ids: tuple[str, ...], _files):
+    # Keyed by the files' ids, not their bytes: a rerun for a slider does not read them again.
+    return predict_uploads(load_model_ui(name), [(f.name, f.getvalue()) for f in _files])
 
 if "draw_threshold" not in st.session_state:
     st.session_state.draw_threshold = DEFAULT_THRESHOLD
@@ -58,12 +73,12 @@ def prediction_ui(model, prepared, title: str | None = None) -> None:
                     width="stretch")
 
 
-def insight_ui(model, prepared) -> None:
-    """What the model sees (the 28x28 input) and why it answered (a saliency map)."""
-    heat, method = explain(model, prepared.image)
+def insight_ui(name: str, prepared) -> None:
+    """What the model sees (the 28x28 input) and why model ``name`` answered (a saliency map)."""
+    heat, method = explain(load_model_ui(name), prepared.image)
     seen, why = st.columns(2)
     seen.image(enlarge(prepared.image, 6), caption="What the model sees (28×28)")
-    why.image(enlarge(overlay(prepared.image, heat), 6), caption=f"Why: {method}")
+    why.image(enlarge(overlay(prepared.image, heat), 6), caption=f"Why {name} said so: {method}")
 
 
 # Fragments: a stroke reruns only its own canvas's part of the page, which keeps answers quick.
@@ -85,7 +100,7 @@ def single_digit_ui() -> None:
                     prediction_ui(load_model_ui(name), prepared, title=name.upper())
         else:
             prediction_ui(load_model_ui(model_name), prepared)
-    insight_ui(load_model_ui(model_name), prepared)
+    insight_ui(model_name, prepared)
 
 
 @st.fragment
@@ -112,11 +127,14 @@ def upload_ui() -> None:
     if not files:
         st.info("Upload one or more images: each gets its own prediction.")
         return
-    results = predict_uploads(load_model_ui(model_name), [(f.name, f.getvalue()) for f in files])
+    if len(files) > MAX_UPLOADS:
+        st.warning(f"{len(files)} files: only the first {MAX_UPLOADS} are read.")
+        files = files[:MAX_UPLOADS]
+    results = upload_results(model_name, model_stamp(model_name), tuple(f.file_id for f in files), files)
     st.dataframe(results_table(results), hide_index=True, width="stretch")
     for result in results:
         if result.error:
-            st.error(f"{result.name}: {result.error}")
+            st.error(f"{plain(result.name)}: {plain(result.error)}")
     shown = [r for r in results if r.prediction is not None]
     for row in range(0, len(shown), THUMBNAILS_PER_ROW):
         for column, result in zip(st.columns(THUMBNAILS_PER_ROW), shown[row:row + THUMBNAILS_PER_ROW]):

@@ -12,6 +12,7 @@ from digit_core.evaluation import (
     from_confusion,
     per_class_csv,
     row_normalised,
+    who_was_right,
 )
 from digit_core.inference import predict, single_image_ms
 from digit_core.visual import enlarge
@@ -22,6 +23,7 @@ from pages import (
     load_model_ui,
     model_stamp,
     per_class_bars,
+    plain,
     probability_chart,
     test_set_ui,
     usable_model_names,
@@ -39,15 +41,16 @@ if not names:
 test_set = test_set_ui()
 
 
+# Each cache is keyed by the model file's stamp (and the data's fingerprint): a second visit is
+# instant, and a re-saved model is evaluated afresh.
 @st.cache_data(show_spinner="Evaluating on the test set…", max_entries=16)
 def probabilities_of(name: str, stamp: tuple[int, int], fingerprint: str):
-    # Keyed by the model file's stamp and the data's fingerprint: a second visit is instant.
-    return predict(load_model_ui(name), test_set[0])
+    return predict(load_model_ui(name), test_set.images)
 
 
 @st.cache_data(max_entries=16)
 def inference_ms(name: str, stamp: tuple[int, int]) -> float:
-    return single_image_ms(load_model_ui(name), test_set[0][0])
+    return single_image_ms(load_model_ui(name), test_set.images[0])
 
 
 @st.cache_data(max_entries=16)
@@ -55,39 +58,55 @@ def file_sha256(name: str, stamp: tuple[int, int]) -> str:
     return registry.file_sha256(registry.model_path(name))
 
 
+@st.cache_data(max_entries=4)
+def model_bytes(name: str, stamp: tuple[int, int]) -> bytes:
+    return registry.read_model_bytes(name)
+
+
+def number(card: dict, key: str, fmt: str) -> str:
+    value = card.get(key)
+    return format(value, fmt) if isinstance(value, (int, float)) and not isinstance(value, bool) else "–"
+
+
 def report(name: str):
-    """``(evaluation, probabilities, card)`` for model ``name``; probabilities None without data."""
-    card = registry.read_card(name)
-    if test_set is None:
-        return from_confusion(card["confusion"], card.get("test_loss", float("nan"))), None, card
-    probabilities = probabilities_of(name, model_stamp(name), test_set[2])
-    return evaluate(probabilities, test_set[1]), probabilities, card
+    """``(evaluation, probabilities, card)`` for model ``name`` (probabilities None without data),
+    or None after a warning when neither the data nor the model's card has the figures."""
+    try:
+        card = registry.read_card(name)
+        if test_set is None:
+            return from_confusion(card["confusion"], card.get("test_loss", float("nan"))), None, card
+    except (registry.ModelError, KeyError, TypeError, ValueError) as exc:
+        st.warning(f"No figures for model {plain(name)}: its card cannot be used ({plain(exc)}).")
+        return None
+    probabilities = probabilities_of(name, model_stamp(name), test_set.fingerprint)
+    return evaluate(probabilities, test_set.labels), probabilities, card
 
 
 def headline_ui(name: str, result, card: dict) -> None:
     columns = st.columns(6)
     columns[0].metric("Accuracy", f"{result.accuracy:.2%}")
     columns[1].metric("Loss", f"{result.loss:.4f}" if result.loss == result.loss else "–")
-    columns[2].metric("Errors", f"{int(result.count - result.confusion.trace()):,}",
-                      help=f"Misread test images, of {result.count:,}.")
-    columns[3].metric("Parameters", f"{card.get('parameters', 0):,}")
+    columns[2].metric("Errors", f"{result.errors:,}", help=f"Misread test images, of {result.count:,}.")
+    columns[3].metric("Parameters", number(card, "parameters", ","))
     columns[4].metric("Size on disk", f"{model_stamp(name)[1] / 2**20:.2f} MB")
     if test_set is not None:
         columns[5].metric("One image", f"{inference_ms(name, model_stamp(name)):.2f} ms",
                           help="Median time to predict one 28×28 image on this server.")
-        same = (card.get("data_fingerprint") == test_set[2]
+        same = (card.get("data_fingerprint") == test_set.fingerprint
                 and card.get("model_sha256") == file_sha256(name, model_stamp(name)))
-        note = ("matches the model card's" if abs(card.get("test_accuracy", -1) - result.accuracy) < 1e-4
-                else f"differs from the model card's {card.get('test_accuracy', float('nan')):.2%}")
-        st.caption(f"Evaluated on {result.count:,} test images from {test_set[3]}; the accuracy {note}"
-                   + ("" if same else " (the card was made with another file or other data)") + ".")
+        stored = number(card, "test_accuracy", ".2%")
+        agrees = stored == f"{result.accuracy:.2%}"
+        note = "matches the model card's" if agrees else f"differs from the card's {stored}"
+        origin = "" if same else " (the card was made with another file or other data)"
+        st.caption(f"Evaluated on {result.count:,} test images from {plain(test_set.source)}; "
+                   f"the accuracy {note}{origin}.")
 
 
 def gallery_ui(indices, captions) -> None:
     if len(indices) == 0:
         st.caption("No images here.")
         return
-    images = [enlarge(test_set[0][i], THUMB) for i in indices[:GALLERY]]
+    images = [enlarge(test_set.images[i], THUMB) for i in indices[:GALLERY]]
     st.image(images, caption=list(captions[:GALLERY]), width=28 * THUMB)
 
 
@@ -112,14 +131,12 @@ def confusion_ui(result, probabilities) -> None:
     with left:
         st.altair_chart(chart, on_select=pick_cell, selection_mode="cell", key="eval_heatmap")
     with right:
-        if "eval_true" not in st.session_state:
-            worst = result.confusion.copy()
-            worst[range(10), range(10)] = -1
-            st.session_state.eval_true, st.session_state.eval_predicted = divmod(int(worst.argmax()), 10)
+        if "eval_true" not in st.session_state:  # start on the most common mistake
+            st.session_state.eval_true, st.session_state.eval_predicted = result.worst_confusion()
         true_col, pred_col = st.columns(2)
         true = true_col.selectbox("True digit", range(10), key="eval_true")
         predicted = pred_col.selectbox("Predicted digit", range(10), key="eval_predicted")
-        found = cell(probabilities, test_set[1], true, predicted)
+        found = cell(probabilities, test_set.labels, true, predicted)
         st.markdown(f"**{len(found):,}** test images of a **{true}** predicted as **{predicted}**"
                     + (f" (the first {GALLERY} shown)" if len(found) > GALLERY else ""))
         with st.container(key="eval_cell"):
@@ -129,7 +146,7 @@ def confusion_ui(result, probabilities) -> None:
 def per_class_ui(result) -> None:
     st.subheader("Per digit")
     frame = pd.DataFrame(result.per_class()).set_index("digit")
-    worst = int(frame["f1"].idxmin())
+    worst = result.hardest_digit()
     st.caption(f"The hardest digit for this model is **{worst}** (lowest F1). Click a column to sort.")
     styled = frame.style.format({"precision": "{:.2%}", "recall": "{:.2%}", "f1": "{:.2%}"}).apply(
         lambda row: ["background-color: rgba(255, 99, 71, 0.25)" if row.name == worst else ""] * len(row),
@@ -147,7 +164,7 @@ def mistakes_ui(result, probabilities) -> None:
         return
     for start in range(0, len(shown), 6):
         for column, mistake in zip(st.columns(6), shown[start:start + 6]):
-            column.image(enlarge(test_set[0][mistake.index], THUMB), width=28 * THUMB,
+            column.image(enlarge(test_set.images[mistake.index], THUMB), width=28 * THUMB,
                          caption=f"true {mistake.true} → {mistake.predicted} ({mistake.confidence:.0%})")
             with column.expander("probabilities"):
                 chart = probability_chart(probabilities[mistake.index], mistake.predicted, height=120)
@@ -156,7 +173,10 @@ def mistakes_ui(result, probabilities) -> None:
 
 def one_model_ui() -> None:
     name = st.selectbox("Model", names, key="eval_model", help="The shipped models come first.")
-    result, probabilities, card = report(name)
+    found = report(name)
+    if found is None:
+        return
+    result, probabilities, card = found
     headline_ui(name, result, card)
     confusion_ui(result, probabilities)
     per_class_ui(result)
@@ -171,7 +191,7 @@ def one_model_ui() -> None:
                                f"{name}-confusion.csv", "text/csv", key="eval_download_confusion")
     columns[1].download_button("Per-digit metrics (CSV)", per_class_csv(result), f"{name}-per-digit.csv",
                                "text/csv", key="eval_download_per_class")
-    columns[2].download_button("Model file (.keras)", registry.read_model_bytes(name), f"{name}.keras",
+    columns[2].download_button("Model file (.keras)", model_bytes(name, model_stamp(name)), f"{name}.keras",
                                "application/octet-stream", key="eval_download_model")
 
 
@@ -181,16 +201,18 @@ def compare_ui() -> None:
     first = pick_a.selectbox("First model", names, index=names.index(default_a), key="eval_first")
     second = pick_b.selectbox("Second model", names, index=names.index(default_b), key="eval_second")
     reports = {name: report(name) for name in (first, second)}
+    if None in reports.values():
+        return
     with st.container(key="eval_compare"):
         for column, (name, (result, _, card)) in zip(st.columns(2), reports.items()):
             with column:
                 st.markdown(f"#### {name}")
                 a, b, c = st.columns(3)
                 a.metric("Accuracy", f"{result.accuracy:.2%}")
-                b.metric("Parameters", f"{card.get('parameters', 0):,}")
+                b.metric("Parameters", number(card, "parameters", ","))
                 c.metric("Size", f"{model_stamp(name)[1] / 2**20:.2f} MB")
                 d, e, _ = st.columns(3)
-                d.metric("Training time", f"{card.get('training_seconds', float('nan')):.0f} s")
+                d.metric("Training time", number(card, "training_seconds", ".0f") + " s")
                 if test_set is not None:
                     e.metric("One image", f"{inference_ms(name, model_stamp(name)):.2f} ms")
                 st.altair_chart(confusion_heatmap(result.confusion.tolist(),
@@ -201,8 +223,8 @@ def compare_ui() -> None:
     if test_set is None or first == second:
         return
     st.subheader("Where they disagree")
-    found = disagreements(reports[first][1], reports[second][1], test_set[1])
-    right = {who: sum(d.right == who for d in found) for who in ("first", "second", "neither")}
+    found = disagreements(reports[first][1], reports[second][1], test_set.labels)
+    right = who_was_right(found)
     st.markdown(f"**{len(found):,}** test images: **{first}** right on {right['first']}, "
                 f"**{second}** right on {right['second']}, neither on {right['neither']}.")
     winner = {"first": f"{first} right", "second": f"{second} right", "neither": "both wrong"}

@@ -6,14 +6,18 @@ page. No model maths here: that is ``digit_core``'s.
 
 from __future__ import annotations
 
+import re
+from typing import NamedTuple
+
 import altair as alt
+import numpy as np
 import pandas as pd
 import streamlit as st
 
 from digit_core import registry
 from digit_core.data import DataError, MnistNotFoundError, load_mnist, search_paths
 
-TRAIN_COMMAND = "python -m digit_core train --arch cnn --name cnn"
+TRAIN_COMMAND = registry.TRAIN_COMMAND
 
 
 @st.cache_resource(max_entries=8, show_spinner="Loading model…")
@@ -28,15 +32,30 @@ def model_stamp(name: str) -> tuple[int, int]:
     return stat.st_mtime_ns, stat.st_size
 
 
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$<>:])")
+
+
+def plain(text) -> str:
+    """``text`` with Markdown's special characters escaped, to show user-given names as they are."""
+    return _MARKDOWN.sub(r"\\\1", str(text))
+
+
+class TestSet(NamedTuple):
+    images: np.ndarray  # (N, 28, 28) uint8
+    labels: np.ndarray  # (N,) uint8
+    fingerprint: str  # of the whole MNIST the test split came from
+    source: str
+
+
 @st.cache_data(show_spinner="Loading the MNIST test set…", max_entries=2)
-def _test_set(paths: tuple[str, ...]):
+def _test_set(paths: tuple[str, ...]) -> TestSet:
     mnist = load_mnist(download=False)  # a page never downloads behind the user's back
-    return mnist.test_images, mnist.test_labels, mnist.fingerprint(), mnist.source
+    return TestSet(mnist.test_images, mnist.test_labels, mnist.fingerprint(), mnist.source)
 
 
-def test_set_ui():
-    """``(images, labels, fingerprint, source)`` of the MNIST test set, or ``None`` after a warning
-    that says how to provide it (a failure is not cached, so adding the files later works)."""
+def test_set_ui() -> TestSet | None:
+    """The MNIST test set, or ``None`` after a warning that says how to provide it (a failure is
+    not cached, so adding the files later works)."""
     try:
         return _test_set(tuple(str(p) for p in search_paths()))
     except (MnistNotFoundError, DataError) as exc:
@@ -54,8 +73,7 @@ def usable_model_names() -> list[str]:
 def load_model_ui(name: str):
     """The model ``name``, loaded once per process; on failure an error and ``st.stop()``."""
     try:
-        stat = registry.model_path(name).stat()
-        return _cached_model(name, (stat.st_mtime_ns, stat.st_size))
+        return _cached_model(name, model_stamp(name))
     except (OSError, registry.ModelError, ValueError) as exc:
         st.error(f"Model **{name}** cannot be used: {exc}\n\nTrain one with `{TRAIN_COMMAND}`.")
         st.stop()

@@ -124,3 +124,18 @@ def test_the_rates_switch_writes_rates_in_the_cells(monkeypatch, drawn_set):
     assert not at.exception
     spec = elements(at.tabs[0], "UnknownElement")[0].proto.spec
     assert '"format": ".1%"' in spec and '"field": "rate"' in spec
+
+
+def test_a_model_card_without_figures_gets_a_warning_not_a_crash(monkeypatch, tmp_path):
+    import shutil
+
+    from digit_core.registry import MODELS_DIR_ENV, PROJECT_MODELS_DIR
+
+    shutil.copy(PROJECT_MODELS_DIR / "ann.keras", tmp_path / "ann.keras")
+    (tmp_path / "ann.json").write_text('{"architecture": "ann"}')  # no confusion matrix stored
+    monkeypatch.setenv(MODELS_DIR_ENV, str(tmp_path))
+    monkeypatch.setattr(data, "PROJECT_DATA_DIR", tmp_path / "nothing")
+    monkeypatch.setattr(data, "KERAS_CACHE", tmp_path / "nothing")
+    at = run_page(monkeypatch, tmp_path / "no-data")
+    assert not at.exception
+    assert any("No figures for model ann" in w.value for w in at.warning)

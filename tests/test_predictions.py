@@ -68,3 +68,8 @@ def test_results_table_csv_and_json_agree(uploads):
             assert int(row["digit"]) == item["digit"] == result.prediction.digit
             assert float(row["p3"]) == pytest.approx(item["probabilities"][3], abs=1e-6)
             assert sum(item["probabilities"]) == pytest.approx(1, abs=1e-4)
+
+
+def test_csv_does_not_let_a_file_name_start_a_spreadsheet_formula():
+    rows = list(csv.DictReader(io.StringIO(results_csv(predict_uploads(None, [("=SUM(A1).png", b"x")])))))
+    assert rows[0]["file"] == "'=SUM(A1).png" and "not an image" in rows[0]["error"]

@@ -371,3 +371,9 @@ def test_model_bytes_are_the_saved_file_for_download(tmp_path):
         read_model_bytes("gone", tmp_path)
     with pytest.raises(ValueError, match="invalid model name"):
         read_model_bytes("../etc", tmp_path)
+
+
+@pytest.mark.parametrize("name", ["mine.keras", "mine.json", "MINE.KERAS"])
+def test_names_that_would_read_as_file_paths_are_refused(name):
+    with pytest.raises(ValueError, match="not ending in .keras or .json"):
+        validate_name(name)
