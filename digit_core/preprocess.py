@@ -88,6 +88,9 @@ def load_image(source) -> np.ndarray:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as image:
                 _check_size(image.size)
+                if image.format == "JPEG" and max(image.size) > 2 * WORK_MAX_SIDE:
+                    # Let the decoder scale a big photo down (by 2, 4 or 8) instead of inflating it.
+                    image.draft(image.mode, (WORK_MAX_SIDE, WORK_MAX_SIDE))
                 image.load()
                 return _pil_to_rgba(image)
     except ImageError:

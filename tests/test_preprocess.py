@@ -198,3 +198,14 @@ def test_malformed_arrays_are_refused():
         to_mnist(np.zeros((10, 10, 5), np.uint8))
     with pytest.raises(ImageError, match="NaN"):
         to_mnist(np.full((10, 10), np.nan))
+
+
+def test_a_big_phone_photo_is_decoded_small_and_still_reads_the_same():
+    rng = np.random.default_rng(1)
+    small = strokes.photo(strokes.draw_digit(4, strokes.Style(size=500, width=30)), rng)
+    big = np.asarray(Image.fromarray(small).resize((4000, 4000), Image.Resampling.BILINEAR))
+    data = png_bytes(big, format="JPEG", quality=85)
+    decoded = load_image(data)
+    assert max(decoded.shape[:2]) <= 2048  # decoded at a fraction of its 16 million pixels
+    expected = to_mnist(load_image(png_bytes(small, format="JPEG", quality=85)))
+    assert np.abs(to_mnist(decoded) - expected).mean() < 0.03
