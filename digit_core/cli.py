@@ -87,8 +87,9 @@ def _train(args) -> int:
     mnist = load_mnist()
     print(f"MNIST from {mnist.source}; training {args.arch} '{args.name}'", file=sys.stderr)
     bar = ProgressBar()
-    run = train_on_mnist(model_config, train_config, mnist, on_batch=bar.on_batch, on_epoch=bar.on_epoch)
-    run.card["command"] = ["python", "-m", "digit_core", *sys.argv[1:]]
+    command = ["python", "-m", "digit_core", *sys.argv[1:]]
+    run = train_on_mnist(model_config, train_config, mnist, command, on_batch=bar.on_batch,
+                         on_epoch=bar.on_epoch)
     # Checked again under the registry's lock: the name may have been taken while we trained.
     path = registry.save_model(run.result.model, args.name, run.card, args.models_dir,
                                overwrite=args.overwrite)

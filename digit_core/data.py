@@ -206,12 +206,3 @@ def _download() -> Mnist:
     validate(xtr, ytr, "downloaded x_train", "downloaded y_train")
     validate(xte, yte, "downloaded x_test", "downloaded y_test")
     return Mnist(xtr, ytr.astype(np.uint8), xte, yte.astype(np.uint8), source="keras download")
-
-
-def mnist_available() -> bool:
-    """True when MNIST can be loaded without the network."""
-    try:
-        load_mnist(download=False)
-    except (MnistNotFoundError, DataError):
-        return False
-    return True

@@ -60,7 +60,7 @@ def make_card(model_config: ModelConfig, train_config: TrainConfig, result: Trai
 
 
 def train_on_mnist(model_config: ModelConfig, train_config: TrainConfig, mnist: Mnist,
-                   **callbacks) -> Run:
+                   command: list[str] | None = None, **callbacks) -> Run:
     """Train on MNIST's training set, evaluate on its test set, build the card.
 
     ``callbacks`` are passed to :func:`digit_core.training.train` (``on_batch``, ``on_epoch``,
@@ -68,5 +68,5 @@ def train_on_mnist(model_config: ModelConfig, train_config: TrainConfig, mnist: 
     """
     result = train(model_config, train_config, mnist.train_images, mnist.train_labels, **callbacks)
     evaluation = evaluate(predict(result.model, mnist.test_images), mnist.test_labels)
-    card = make_card(model_config, train_config, result, evaluation, mnist.fingerprint())
+    card = make_card(model_config, train_config, result, evaluation, mnist.fingerprint(), command)
     return Run(result, evaluation, card)

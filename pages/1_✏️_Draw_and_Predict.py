@@ -15,13 +15,12 @@ from digit_core.saliency import explain
 from digit_core.segment import split_digits
 from digit_core.visual import enlarge, overlay
 from pages import (
-    TRAIN_COMMAND,
     canvas_image_ui,
     load_model_ui,
+    model_names_ui,
     model_stamp,
     plain,
     probability_chart,
-    usable_model_names,
 )
 
 # A digit drawn ~200 px tall is scaled by 1/10 into MNIST's 20 px box, so an 18 px pen becomes
@@ -42,10 +41,7 @@ if "draw_threshold" not in st.session_state:
 
 st.set_page_config(page_title="Draw & Predict · Digit Lab", page_icon="✏️", layout="wide")
 st.title("✏️ Draw & Predict")
-names = usable_model_names()
-if not names:
-    st.error(f"No usable model in the registry. Train one with `{TRAIN_COMMAND}`.")
-    st.stop()
+names = model_names_ui()
 
 with st.sidebar:
     model_name = st.selectbox("Model", names, key="draw_model",

@@ -17,16 +17,15 @@ from digit_core.evaluation import (
 from digit_core.inference import predict, single_image_ms
 from digit_core.visual import enlarge
 from pages import (
-    TRAIN_COMMAND,
     confusion_heatmap,
     history_chart,
     load_model_ui,
+    model_names_ui,
     model_stamp,
     per_class_bars,
     plain,
     probability_chart,
     test_set_ui,
-    usable_model_names,
 )
 
 GALLERY = 40  # images shown per gallery; the count says how many there are in all
@@ -34,10 +33,7 @@ THUMB = 3  # gallery images are 28 x 3 = 84 px
 
 st.set_page_config(page_title="Evaluate · Digit Lab", page_icon="📊", layout="wide")
 st.title("📊 Evaluate")
-names = usable_model_names()
-if not names:
-    st.error(f"No usable model in the registry. Train one with `{TRAIN_COMMAND}`.")
-    st.stop()
+names = model_names_ui()
 test_set = test_set_ui()
 
 

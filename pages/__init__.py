@@ -70,6 +70,15 @@ def usable_model_names() -> list[str]:
     return [entry.name for entry in registry.list_models() if entry.ok]
 
 
+def model_names_ui() -> list[str]:
+    """The usable models' names; with none, an error naming the train command and ``st.stop()``."""
+    names = usable_model_names()
+    if not names:
+        st.error(f"No usable model in the registry. Train one with `{TRAIN_COMMAND}`.")
+        st.stop()
+    return names
+
+
 def load_model_ui(name: str):
     """The model ``name``, loaded once per process; on failure an error and ``st.stop()``."""
     try:

@@ -54,10 +54,11 @@ def test_predict_prints_one_json_object_per_image_and_fails_on_a_bad_file(tiny_r
     assert "No such file" in rows[2]["error"]
 
 
-def test_predict_exits_0_when_every_file_works(tiny_registry, tmp_path):
-    done = run_cli("--models-dir", tiny_registry, "predict", "--model", "tiny", drawing_file(tmp_path, 1))
+def test_predict_reads_drawn_digits_with_the_shipped_cnn_and_exits_0(tmp_path):
+    files = [drawing_file(tmp_path, digit) for digit in (1, 4, 7)]
+    done = run_cli("predict", "--model", "cnn", *files)
     assert done.returncode == 0, done.stderr
-    assert "digit" in json.loads(done.stdout)
+    assert [json.loads(line)["digit"] for line in done.stdout.splitlines()] == [1, 4, 7]
 
 
 def test_blank_image_is_reported_as_an_error_not_a_guess(tiny_registry, tmp_path):

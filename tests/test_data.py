@@ -321,7 +321,6 @@ def test_load_mnist_without_download_and_no_data_raises_not_found(isolated):
     assert DATA_DIR_ENV in message
     assert str(data.PROJECT_DATA_DIR) in message and str(data.KERAS_CACHE) in message
     assert isinstance(info.value, FileNotFoundError)
-    assert data.mnist_available() is False
 
 
 def test_importing_digit_core_data_does_not_import_tensorflow():
