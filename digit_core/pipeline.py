@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import platform
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,13 +61,17 @@ def make_card(model_config: ModelConfig, train_config: TrainConfig, result: Trai
 
 
 def train_on_mnist(model_config: ModelConfig, train_config: TrainConfig, mnist: Mnist,
-                   command: list[str] | None = None, **callbacks) -> Run:
+                   command: list[str] | None = None, on_test: Callable[[], None] | None = None,
+                   **callbacks) -> Run:
     """Train on MNIST's training set, evaluate on its test set, build the card.
 
     ``callbacks`` are passed to :func:`digit_core.training.train` (``on_batch``, ``on_epoch``,
-    ``cancel``). Nothing is saved: pass ``run.card`` to :func:`digit_core.registry.save_model`.
+    ``cancel``); ``on_test`` is called when testing begins. Nothing is saved: pass ``run.card`` to
+    :func:`digit_core.registry.save_model`.
     """
     result = train(model_config, train_config, mnist.train_images, mnist.train_labels, **callbacks)
+    if on_test is not None:
+        on_test()
     evaluation = evaluate(predict(result.model, mnist.test_images), mnist.test_labels)
     card = make_card(model_config, train_config, result, evaluation, mnist.fingerprint(), command)
     return Run(result, evaluation, card)

@@ -233,3 +233,90 @@ def load_model(name_or_path: str | os.PathLike, root: Path | None = None):
         return keras.saving.load_model(path, compile=False, safe_mode=True)
     except Exception as exc:  # noqa: BLE001 - Keras raises many kinds; all mean "unusable"
         raise ModelError(f"cannot load model {path}: {type(exc).__name__}: {exc}") from exc
+
+
+DEFAULT_FILE = ".default"  # holds the name of the model the pages start with
+
+
+def delete_model(name: str, root: Path | None = None) -> None:
+    """Remove model ``name`` (its ``.keras`` and its card) from the registry.
+
+    Raises ``ValueError`` for a bad name, :class:`ModelError` for a shipped default, a missing
+    model or a disk that refuses. Only the two files of that name inside ``root`` are touched.
+    """
+    validate_name(name)
+    if name in SHIPPED:
+        raise ModelError(f"{name!r} is a shipped default and cannot be deleted")
+    root = root or models_dir()
+    files = [model_path(name, root), card_path(name, root)]
+    try:
+        with _locked(root):
+            if not any(path.exists() for path in files):
+                raise ModelNotFoundError(f"no model named {name!r}")
+            for path in files:
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
+            if _read_default(root) == name:
+                (root / DEFAULT_FILE).unlink()
+            _fsync_dir(root)
+    except OSError as exc:
+        raise ModelError(f"could not delete model {name!r} in {root}: {exc.strerror or exc}") from exc
+
+
+def _read_default(root: Path) -> str | None:
+    try:
+        return validate_name((root / DEFAULT_FILE).read_text(encoding="utf-8").strip())
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+
+
+def default_model(root: Path | None = None) -> str:
+    """The model the pages start with: the one set by :func:`set_default` while it is usable,
+    else the first shipped default."""
+    root = root or models_dir()
+    chosen = _read_default(root)
+    if chosen is not None and model_path(chosen, root).is_file():
+        return chosen
+    return SHIPPED[0]
+
+
+def set_default(name: str, root: Path | None = None) -> None:
+    """Make model ``name`` the one the pages start with (for every user of this registry)."""
+    root = root or models_dir()
+    if not model_path(name, root).is_file():
+        raise ModelNotFoundError(f"no model named {name!r}")
+    try:
+        with _locked(root):
+            tmp = _temp_path(root, "default", ".txt")
+            tmp.write_text(name, encoding="utf-8")
+            os.replace(tmp, root / DEFAULT_FILE)
+    except OSError as exc:
+        raise ModelError(f"could not set the default model in {root}: {exc.strerror or exc}") from exc
+
+
+def describe(entry: ModelEntry) -> dict[str, Any]:
+    """One row of the runs table: what a saved model is, how it was trained, how it scores."""
+    card = entry.card or {}
+    train = card.get("train_config") if isinstance(card.get("train_config"), dict) else {}
+    history = card.get("history") if isinstance(card.get("history"), list) else []
+
+    def number(value):
+        return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+    return {
+        "name": entry.name,
+        "architecture": str(card.get("architecture", "?")).upper(),
+        "test accuracy": number(card.get("test_accuracy")),
+        "epochs run": len(history) or None,
+        "batch size": number(train.get("batch_size")),
+        "learning rate": number(train.get("learning_rate")),
+        "optimizer": train.get("optimizer"),
+        "augmented": train.get("augment") is not None if train else None,
+        "training images": number(train.get("limit")),
+        "seed": number(train.get("seed")),
+        "training s": number(card.get("training_seconds")),
+        "parameters": number(card.get("parameters")),
+        "created": str(card.get("created", ""))[:16].replace("T", " "),
+        "shipped": entry.name in SHIPPED,
+        "problem": entry.error or "",
+    }
