@@ -8,6 +8,7 @@ Nothing is written to the registry until the owner calls :meth:`TrainingJob.save
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import threading
 import time
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import registry
-from .config import ModelConfig, TrainConfig, arch_of
+from .config import CNNConfig, ModelConfig, TrainConfig, arch_of
 
 MAX_CHART_POINTS = 400  # per-batch losses are thinned to this many points for the live chart
 SMOOTHING = 0.9  # weight of the past in the exponential moving average of the batch loss
@@ -61,6 +62,7 @@ class Snapshot:
     training_seconds: float | None
     best_epoch: int | None
     saved_as: str | None
+    stopping: bool = False  # a stop was asked for and the current batch is finishing
 
     @property
     def running(self) -> bool:
@@ -109,13 +111,12 @@ class TrainingJob:
     """
 
     def __init__(self, model_config: ModelConfig, train_config: TrainConfig, load_data, owner: str,
-                 baseline: str | None = None, command: list[str] | None = None):
+                 baseline: str | None = None):
         self.id = secrets.token_urlsafe(9)  # unguessable: it is what lets its owner act on it
         self.owner = owner
         self.model_config, self.train_config = model_config, train_config
         self.arch = arch_of(model_config)
         self.baseline = baseline if baseline is not None else self.arch
-        self.command = command
         self._load_data = load_data
         self._lock = threading.Lock()
         self._cancel = threading.Event()
@@ -169,15 +170,14 @@ class TrainingJob:
             mnist = self._load_data()
             with self._lock:
                 self._state = TRAINING
-            run = train_on_mnist(self.model_config, self.train_config, mnist, command=self.command,
+            run = train_on_mnist(self.model_config, self.train_config, mnist,
+                                 command=train_command(self.model_config, self.train_config, "NAME"),
                                  on_batch=self._on_batch, on_epoch=self._on_epoch, cancel=self._cancel,
                                  on_test=self._testing)
             baseline = None
-            try:
+            with contextlib.suppress(registry.ModelError, ValueError):  # none: the page says so
                 baseline = evaluate(predict(registry.load_model(self.baseline), mnist.test_images),
                                     mnist.test_labels).accuracy
-            except (registry.ModelError, ValueError):
-                pass  # no baseline to compare with: the page says so
             with self._lock:
                 self.run, self._baseline_accuracy = run, baseline
                 self._train_seconds = run.result.seconds
@@ -208,7 +208,7 @@ class TrainingJob:
                 parameters=int(run.result.model.count_params()) if run else None,
                 training_seconds=self._train_seconds,
                 best_epoch=run.result.best_epoch if run else None,
-                saved_as=self._saved_as)
+                saved_as=self._saved_as, stopping=self._cancel.is_set() and self._state not in FINAL)
 
     def settings(self) -> dict:
         """The choices that made this run, as a flat dict for display."""
@@ -244,9 +244,28 @@ class TrainingJob:
             run = self.run
         if run is None:
             raise RuntimeError("this job has no trained model to save")
-        registry.save_model(run.result.model, name, run.card, root=root, overwrite=overwrite)
+        card = {**run.card, "command": train_command(self.model_config, self.train_config, name)}
+        registry.save_model(run.result.model, name, card, root=root, overwrite=overwrite)
         with self._lock:
             self._saved_as = name
+
+
+def train_command(model_config: ModelConfig, train_config: TrainConfig, name: str) -> list[str]:
+    """The ``python -m digit_core train`` command line that trains the same model."""
+    args = ["python", "-m", "digit_core", "train", "--arch", arch_of(model_config), "--name", name,
+            "--epochs", str(train_config.epochs), "--batch-size", str(train_config.batch_size),
+            "--lr", f"{train_config.learning_rate:g}", "--optimizer", train_config.optimizer,
+            "--augment" if train_config.augment is not None else "--no-augment",
+            "--dropout", f"{model_config.dropout:g}",
+            "--validation-size", str(train_config.validation_size),
+            "--patience", str(train_config.patience), "--seed", str(train_config.seed)]
+    if isinstance(model_config, CNNConfig):
+        args += ["--width", f"{model_config.width:g}"]
+    else:
+        args += ["--units", *(str(u) for u in model_config.units)]
+    if train_config.limit is not None:
+        args += ["--limit", str(train_config.limit)]
+    return args
 
 
 def _describe(exc: BaseException) -> str:

@@ -16,6 +16,7 @@ from digit_core.segment import split_digits
 from digit_core.visual import enlarge, overlay
 from pages import (
     canvas_image_ui,
+    default_index,
     load_model_ui,
     model_names_ui,
     model_stamp,
@@ -44,8 +45,8 @@ st.title("✏️ Draw & Predict")
 names = model_names_ui()
 
 with st.sidebar:
-    model_name = st.selectbox("Model", names, key="draw_model",
-                              help="Models from the registry; the shipped CNN is the default.")
+    model_name = st.selectbox("Model", names, index=default_index(names), key="draw_model",
+                              help="Models from the registry; the Train page sets the default.")
     compare = st.toggle("ANN vs CNN side by side", key="draw_compare",
                         disabled=not {"ann", "cnn"} <= set(names),
                         help="Show the shipped ANN's and CNN's answers for the same drawing.")

@@ -18,6 +18,7 @@ from digit_core.inference import predict, single_image_ms
 from digit_core.visual import enlarge
 from pages import (
     confusion_heatmap,
+    default_index,
     history_chart,
     load_model_ui,
     model_names_ui,
@@ -168,7 +169,8 @@ def mistakes_ui(result, probabilities) -> None:
 
 
 def one_model_ui() -> None:
-    name = st.selectbox("Model", names, key="eval_model", help="The shipped models come first.")
+    name = st.selectbox("Model", names, index=default_index(names), key="eval_model",
+                        help="The shipped models come first; the Train page sets the default.")
     found = report(name)
     if found is None:
         return

@@ -70,6 +70,31 @@ def usable_model_names() -> list[str]:
     return [entry.name for entry in registry.list_models() if entry.ok]
 
 
+def default_index(names: list[str]) -> int:
+    """Position of the registry's default model in ``names`` (0 when it is not there)."""
+    default = registry.default_model()
+    return names.index(default) if default in names else 0
+
+
+def train_data_ui():
+    """The whole MNIST (a :class:`digit_core.data.Mnist`), or ``None`` after a warning that says
+    how to provide it, with a button to download it for those who have the internet."""
+    try:
+        with st.spinner("Loading MNIST…"):
+            return load_mnist(download=False)  # cached per process by digit_core.data
+    except (MnistNotFoundError, DataError) as exc:
+        st.warning(f"Training needs MNIST, which was not found. {exc}\n\nPut the four `*-ubyte.gz` "
+                   f"files (or `mnist.npz`) in a folder and start the app with `DIGIT_DATA_DIR` set "
+                   f"to it, or download it (about 11 MB) if this machine has the internet.")
+    if st.button("Download MNIST", key="train_download"):
+        try:
+            with st.spinner("Downloading MNIST…"):
+                return load_mnist(download=True)
+        except (MnistNotFoundError, DataError) as exc:
+            st.error(f"The download failed: {exc}")
+    return None
+
+
 def model_names_ui() -> list[str]:
     """The usable models' names; with none, an error naming the train command and ``st.stop()``."""
     names = usable_model_names()
@@ -162,6 +187,15 @@ def per_class_bars(per_model: dict[str, list[float]], title: str = "accuracy") -
                 axis=alt.Axis(format=".0%", title=title, labelPadding=4)),
         color=alt.Color("model:N", legend=alt.Legend(orient="top") if several else None),
         tooltip=["model:N", "digit:N", alt.Tooltip(f"{title}:Q", format=".2%")])
+
+
+def batch_loss_chart(steps: list[int], losses: list[float], batches_per_epoch: int) -> alt.Chart:
+    """The smoothed training loss after every batch, with the epoch on the x axis."""
+    frame = pd.DataFrame({"epoch": [s / max(1, batches_per_epoch) for s in steps], "loss": losses})
+    return alt.Chart(frame, height=220, title="training loss per batch (smoothed)").mark_line().encode(
+        x=alt.X("epoch:Q", title="epoch"),
+        y=alt.Y("loss:Q", scale=alt.Scale(zero=False), title="loss"),
+        tooltip=[alt.Tooltip("epoch:Q", format=".2f"), alt.Tooltip("loss:Q", format=".4f")])
 
 
 def history_chart(history: list[dict]) -> alt.Chart:

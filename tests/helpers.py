@@ -1,5 +1,22 @@
 """Small helpers shared by the AppTest page tests."""
 
+import gzip
+import struct
+from pathlib import Path
+
+import numpy as np
+
+from digit_core import data
+
+
+def write_idx(path: Path, array: np.ndarray) -> None:
+    """Write ``array`` (images ``(N, 28, 28)`` or labels ``(N,)``) as a gzipped MNIST IDX file."""
+    magic = data.IMAGES_MAGIC if array.ndim == 3 else data.LABELS_MAGIC
+    with gzip.open(path, "wb") as f:
+        dims = b"".join(struct.pack(">I", d) for d in array.shape[1:])
+        f.write(struct.pack(">II", magic, len(array)) + dims)
+        f.write(array.astype(np.uint8).tobytes())
+
 
 def elements(node, kind: str) -> list:
     """Elements of class ``kind`` (e.g. "Metric", "Image") under ``node``, in page order."""

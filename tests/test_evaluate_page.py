@@ -1,8 +1,6 @@
 """The Evaluate page through AppTest: its numbers are digit_core.evaluation's, cells show their
 images, two models compare, and a missing data set is explained."""
 
-import gzip
-import struct
 from pathlib import Path
 
 import numpy as np
@@ -14,17 +12,9 @@ from digit_core.evaluation import cell, evaluate
 from digit_core.inference import predict
 from digit_core.preprocess import to_mnist
 from digit_core.registry import load_model, read_card
-from tests.helpers import block, elements
+from tests.helpers import block, elements, write_idx
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "2_📊_Evaluate.py")
-
-
-def write_idx(path: Path, array: np.ndarray) -> None:
-    magic = data.IMAGES_MAGIC if array.ndim == 3 else data.LABELS_MAGIC
-    with gzip.open(path, "wb") as f:
-        dims = b"".join(struct.pack(">I", d) for d in array.shape[1:])
-        f.write(struct.pack(">II", magic, len(array)) + dims)
-        f.write(array.astype(np.uint8).tobytes())
 
 
 @pytest.fixture(scope="module")

@@ -205,8 +205,8 @@ def test_save_writes_the_model_and_card_and_refuses_shipped_or_taken_names(regis
     job.save("mine")
     assert job.snapshot().saved_as == "mine"
     loaded = registry.load_model("mine")
-    np.testing.assert_allclose(predict(loaded, data.test_images), predict(job.run.result.model, data.test_images),
-                               atol=1e-5)
+    np.testing.assert_allclose(predict(loaded, data.test_images),
+                               predict(job.run.result.model, data.test_images), atol=1e-5)
     card = registry.read_card("mine")
     assert card["test_accuracy"] == pytest.approx(job.snapshot().test_accuracy)
     assert card["train_config"]["epochs"] == 1
