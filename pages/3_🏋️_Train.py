@@ -10,7 +10,7 @@ import streamlit as st
 from digit_core import registry
 from digit_core.config import ANNConfig, AugmentConfig, CNNConfig, TrainConfig
 from digit_core.jobs import FAILED, LOADING, RUNNER, STOPPED, TESTING, BusyError, format_duration
-from pages import batch_loss_chart, history_chart, plain, train_data_ui
+from pages import batch_loss_chart, epoch_chart, plain, train_data_ui
 
 ARCH_LABELS = {"cnn": "CNN (convolutional)", "ann": "ANN (dense)"}
 SUBSETS = {"1k": 1000, "5k": 5000, "20k": 20000, "all": None}
@@ -121,27 +121,30 @@ def progress_ui(snap) -> None:
         st.progress(0.0, text="Preparing the data…")
     elif snap.state == TESTING:
         st.progress(1.0, text=f"Testing on the test set… ({format_duration(snap.elapsed)} so far)")
+    elif snap.batch == 0:
+        st.progress(0.0, text="Building the model and starting the first epoch…")
     else:
+        left = f"about {format_duration(snap.eta)} left" if snap.eta is not None else "estimating the rest"
         st.progress(snap.fraction, text=(
-            f"Epoch {max(snap.epoch, 1)} of {snap.epochs} · batch {snap.batch} of {snap.batches} · "
-            f"{format_duration(snap.elapsed)} elapsed · about {format_duration(snap.eta)} left"))
+            f"Epoch {snap.epoch} of {snap.epochs} · batch {snap.batch} of {snap.batches} · "
+            f"{format_duration(snap.elapsed)} elapsed · {left}"))
 
 
 def curves_ui(snap) -> None:
     """Live or final: smoothed per-batch loss, per-epoch curves and the table of epochs."""
-    loss_column, epoch_column = st.columns(2)
-    with loss_column:
-        if snap.batch_losses:
-            st.altair_chart(batch_loss_chart(snap.batch_steps, snap.batch_losses, snap.batches),
-                            width="stretch")
-    with epoch_column:
-        if snap.history:
-            st.altair_chart(history_chart(snap.history), width="stretch")
-        else:
-            st.caption("Per-epoch training and validation curves appear when the first epoch ends.")
+    batch_column, loss_column, accuracy_column = st.columns(3)
+    if snap.batch_losses:
+        batch_column.altair_chart(batch_loss_chart(snap.batch_steps, snap.batch_losses, snap.batches),
+                                  width="stretch")
     if snap.history:
+        loss_column.altair_chart(epoch_chart(snap.history, "loss"), width="stretch")
+        accuracy_column.altair_chart(epoch_chart(snap.history, "accuracy"), width="stretch")
+    else:
+        loss_column.caption("Per-epoch training and validation curves appear when the first epoch ends.")
+    if snap.history:
+        epochs = pd.DataFrame(snap.history).drop(columns="epochs")
         with st.container(key="train_epoch_table"):
-            st.dataframe(pd.DataFrame(snap.history), hide_index=True, width="stretch", column_config={
+            st.dataframe(epochs, hide_index=True, width="stretch", column_config={
                 "loss": st.column_config.NumberColumn(format="%.4f"),
                 "accuracy": st.column_config.NumberColumn(format="percent"),
                 "val_loss": st.column_config.NumberColumn("validation loss", format="%.4f"),

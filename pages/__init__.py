@@ -198,6 +198,22 @@ def batch_loss_chart(steps: list[int], losses: list[float], batches_per_epoch: i
         tooltip=[alt.Tooltip("epoch:Q", format=".2f"), alt.Tooltip("loss:Q", format=".4f")])
 
 
+def epoch_chart(history: list[dict], metric: str) -> alt.Chart:
+    """One metric ("loss" or "accuracy") per epoch, training against validation."""
+    rows = []
+    for entry in history:
+        rows.append({"epoch": entry["epoch"], "set": "training", metric: entry[metric]})
+        if entry.get(f"val_{metric}") is not None:
+            rows.append({"epoch": entry["epoch"], "set": "validation", metric: entry[f"val_{metric}"]})
+    axis = alt.Axis(format=".1%") if metric == "accuracy" else alt.Axis()
+    chart = alt.Chart(pd.DataFrame(rows), height=220, title=f"{metric} per epoch")
+    return chart.mark_line(point=True).encode(
+        x=alt.X("epoch:Q", axis=alt.Axis(tickMinStep=1)),
+        y=alt.Y(f"{metric}:Q", scale=alt.Scale(zero=False), axis=axis),
+        color=alt.Color("set:N", legend=alt.Legend(orient="bottom", title=None)),
+        tooltip=["epoch:Q", "set:N", alt.Tooltip(f"{metric}:Q", format=".4f")])
+
+
 def history_chart(history: list[dict]) -> alt.Chart:
     """Loss and accuracy per epoch, training against validation, from a model card's history."""
     rows = []
