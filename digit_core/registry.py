@@ -70,7 +70,12 @@ def file_sha256(path: Path) -> str:
 
 @dataclass(frozen=True)
 class ModelEntry:
-    """One registry entry. ``error`` says why it cannot be used; ``card`` may still be there."""
+    """One registry entry. ``error`` says why it cannot be used; ``card`` may still be there.
+
+    An entry is ``ok`` when its file is a zip archive holding a Keras ``config.json`` and its card
+    is a JSON object whose displayed fields have the right types (see :func:`card_problem`). Whether
+    Keras accepts the archive (safe mode, known classes) is only known by :func:`load_model`.
+    """
 
     name: str
     path: Path
@@ -91,9 +96,47 @@ def read_card(name: str, root: Path | None = None) -> dict[str, Any]:
         raise ModelNotFoundError(f"no card for model {name!r} ({path})") from exc
     except (OSError, ValueError) as exc:
         raise ModelError(f"card {path} is unreadable: {exc}") from exc
+    except RecursionError as exc:  # json gives up on deeply nested lists this way, not ValueError
+        raise ModelError(f"card {path} is unreadable: nested too deeply") from exc
     if not isinstance(card, dict):
         raise ModelError(f"card {path} is not a JSON object")
     return card
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def card_problem(card: dict[str, Any]) -> str | None:
+    """Why the pages could not show ``card``, or None. Only the fields they display are checked:
+    ``architecture``, ``created`` and ``name`` are text, ``history`` is a list of epochs with
+    numeric ``epoch``, ``loss`` and ``accuracy`` (``val_loss``, ``val_accuracy``: number or null)."""
+    for key in ("architecture", "created", "name"):
+        if key in card and not isinstance(card[key], str):
+            return f"card field {key!r} is not text"
+    history = card.get("history", [])
+    if not isinstance(history, list):
+        return "card field 'history' is not a list"
+    for epoch in history:
+        if not (isinstance(epoch, dict)
+                and all(_is_number(epoch.get(k)) for k in ("epoch", "loss", "accuracy"))
+                and all(epoch.get(k) is None or _is_number(epoch[k]) for k in ("val_loss", "val_accuracy"))):
+            return "card field 'history' has an epoch without numeric epoch, loss and accuracy"
+    return None
+
+
+def _archive_problem(path: Path) -> str | None:
+    """Why ``path`` is not a Keras archive, or None. Cheap: reads the zip's directory only."""
+    if not path.is_file():
+        return f"model file {path.name} is missing"
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+    except Exception:  # any failure to read the zip's directory (BadZipFile, OSError, EOFError...)
+        return f"{path.name} is not a .keras archive"
+    if "config.json" not in names:
+        return f"{path.name} is a zip archive but not a Keras model (no config.json)"
+    return None
 
 
 def _entry(name: str, root: Path) -> ModelEntry:
@@ -103,11 +146,10 @@ def _entry(name: str, root: Path) -> ModelEntry:
         card = read_card(name, root)
     except ModelError as exc:
         problems.append(str(exc))
-    if not path.is_file():
-        problems.append(f"model file {path.name} is missing")
-    elif not zipfile.is_zipfile(path):
-        problems.append(f"{path.name} is not a .keras archive")
-    return ModelEntry(name, path, card, "; ".join(problems) or None)
+    else:
+        problems.append(card_problem(card))
+    problems.append(_archive_problem(path))
+    return ModelEntry(name, path, card, "; ".join(p for p in problems if p) or None)
 
 
 def list_models(root: Path | None = None) -> list[ModelEntry]:
@@ -241,17 +283,24 @@ DEFAULT_FILE = ".default"  # holds the name of the model the pages start with
 def delete_model(name: str, root: Path | None = None) -> None:
     """Remove model ``name`` (its ``.keras`` and its card) from the registry.
 
-    Raises ``ValueError`` for a bad name, :class:`ModelError` for a shipped default, a missing
-    model or a disk that refuses. Only the two files of that name inside ``root`` are touched.
+    Raises ``ValueError`` for a bad name, :class:`ModelError` for a shipped default (or another
+    name for the same file), a missing model or a disk that refuses. Only the two directory entries
+    of that name inside ``root`` are touched: a symlink is removed, never what it points to. If the
+    model was the default, :func:`default_model` goes back to the shipped one.
     """
     validate_name(name)
-    if name in SHIPPED:
-        raise ModelError(f"{name!r} is a shipped default and cannot be deleted")
     root = root or models_dir()
     files = [model_path(name, root), card_path(name, root)]
+    if name in SHIPPED or any(_same_entry(path, root / f"{s}{path.suffix}") for path in files
+                              for s in SHIPPED):
+        raise ModelError(f"{name!r} is a shipped default and cannot be deleted")
+    if not root.is_dir():
+        raise ModelNotFoundError(f"no model named {name!r} (no registry at {root})")
     try:
         with _locked(root):
-            if not any(path.exists() for path in files):
+            # lexists: a symlink is removed as a link (its target, wherever it is, is left alone),
+            # even when it dangles.
+            if not any(os.path.lexists(path) for path in files):
                 raise ModelNotFoundError(f"no model named {name!r}")
             for path in files:
                 with contextlib.suppress(FileNotFoundError):
@@ -259,8 +308,20 @@ def delete_model(name: str, root: Path | None = None) -> None:
             if _read_default(root) == name:
                 (root / DEFAULT_FILE).unlink()
             _fsync_dir(root)
+    except ModelNotFoundError:  # a FileNotFoundError too: not to be reworded as a disk failure
+        raise
     except OSError as exc:
         raise ModelError(f"could not delete model {name!r} in {root}: {exc.strerror or exc}") from exc
+
+
+def _same_entry(path: Path, shipped: Path) -> bool:
+    """Whether ``path`` and ``shipped`` are one file (same inode; symlinks are not followed): on a
+    case-insensitive disk ``CNN.keras`` *is* ``cnn.keras``. A hard link to a shipped file counts."""
+    try:
+        a, b = os.lstat(path), os.lstat(shipped)
+    except OSError:
+        return False
+    return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
 
 
 def _read_default(root: Path) -> str | None:
