@@ -19,6 +19,7 @@ import numpy as np
 
 from . import registry
 from .config import CNNConfig, ModelConfig, TrainConfig, arch_of
+from .finetune import FineTuneSpec
 
 MAX_CHART_POINTS = 400  # per-batch losses are thinned to this many points for the live chart
 SMOOTHING = 0.9  # weight of the past in the exponential moving average of the batch loss
@@ -63,6 +64,10 @@ class Snapshot:
     best_epoch: int | None
     saved_as: str | None
     stopping: bool = False  # a stop was asked for and the current batch is finishing
+    base_model: str | None = None  # the model being fine-tuned, if this is a fine-tuning
+    handwriting_before: float | None = None  # on the held-out handwriting, when fine-tuning
+    handwriting_after: float | None = None
+    handwriting_held_out: int | None = None
 
     @property
     def running(self) -> bool:
@@ -111,12 +116,14 @@ class TrainingJob:
     """
 
     def __init__(self, model_config: ModelConfig, train_config: TrainConfig, load_data, owner: str,
-                 baseline: str | None = None):
+                 baseline: str | None = None, fine_tune: FineTuneSpec | None = None):
         self.id = secrets.token_urlsafe(9)  # unguessable: it is what lets its owner act on it
         self.owner = owner
         self.model_config, self.train_config = model_config, train_config
         self.arch = arch_of(model_config)
-        self.baseline = baseline if baseline is not None else self.arch
+        self.fine_tune = fine_tune
+        # A fine-tuning is compared with its base model, a new model with the shipped one.
+        self.baseline = baseline or (fine_tune.base if fine_tune is not None else self.arch)
         self._load_data = load_data
         self._lock = threading.Lock()
         self._cancel = threading.Event()
@@ -133,6 +140,7 @@ class TrainingJob:
         self._error: str | None = None
         self._saved_as: str | None = None
         self._baseline_accuracy: float | None = None
+        self._tuned = None  # finetune.FineTuneResult of a finished fine-tuning
         self.run = None  # the pipeline.Run once the job has finished or stopped
         self._thread = threading.Thread(target=self._work, name=f"training-{self.id}", daemon=True)
 
@@ -163,6 +171,7 @@ class TrainingJob:
 
     def _work(self) -> None:
         from .evaluation import evaluate
+        from .finetune import fine_tune
         from .inference import predict
         from .pipeline import train_on_mnist
 
@@ -170,22 +179,33 @@ class TrainingJob:
             mnist = self._load_data()
             with self._lock:
                 self._state = TRAINING
-            run = train_on_mnist(self.model_config, self.train_config, mnist,
-                                 command=train_command(self.model_config, self.train_config, "NAME"),
-                                 on_batch=self._on_batch, on_epoch=self._on_epoch, cancel=self._cancel,
-                                 on_test=self._testing)
-            baseline = None
-            with contextlib.suppress(registry.ModelError, ValueError):  # none: the page says so
-                baseline = evaluate(predict(registry.load_model(self.baseline), mnist.test_images),
-                                    mnist.test_labels).accuracy
+            callbacks = dict(on_batch=self._on_batch, on_epoch=self._on_epoch, cancel=self._cancel,
+                             on_test=self._testing)
+            tuned = None
+            if self.fine_tune is not None:
+                tuned = fine_tune(self.fine_tune, self.train_config, mnist, registry.load_model,
+                                  registry.read_card, command=self._command("NAME"), **callbacks)
+                run, baseline = tuned.run, tuned.mnist_before
+            else:
+                run = train_on_mnist(self.model_config, self.train_config, mnist,
+                                     command=self._command("NAME"), **callbacks)
+                baseline = None
+                with contextlib.suppress(registry.ModelError, ValueError):  # none: the page says so
+                    baseline = evaluate(predict(registry.load_model(self.baseline), mnist.test_images),
+                                        mnist.test_labels).accuracy
             with self._lock:
-                self.run, self._baseline_accuracy = run, baseline
+                self.run, self._baseline_accuracy, self._tuned = run, baseline, tuned
                 self._train_seconds = run.result.seconds
                 self._state = STOPPED if run.result.cancelled else FINISHED
         except Exception as exc:  # noqa: BLE001 - any failure must end as a message, not a dead thread
             with self._lock:
                 self._error = _describe(exc)
                 self._state = FAILED
+
+    def _command(self, name: str) -> list[str]:
+        if self.fine_tune is not None:  # no command line fine-tunes: say where it was made
+            return ["fine-tuned on the Train page from", self.fine_tune.base]
+        return train_command(self.model_config, self.train_config, name)
 
     def _testing(self) -> None:
         with self._lock:
@@ -208,7 +228,11 @@ class TrainingJob:
                 parameters=int(run.result.model.count_params()) if run else None,
                 training_seconds=self._train_seconds,
                 best_epoch=run.result.best_epoch if run else None,
-                saved_as=self._saved_as, stopping=self._cancel.is_set() and self._state not in FINAL)
+                saved_as=self._saved_as, stopping=self._cancel.is_set() and self._state not in FINAL,
+                base_model=self.fine_tune.base if self.fine_tune is not None else None,
+                handwriting_before=self._tuned.handwriting_before if self._tuned else None,
+                handwriting_after=self._tuned.handwriting_after if self._tuned else None,
+                handwriting_held_out=self._tuned.held_out if self._tuned else None)
 
     def settings(self) -> dict:
         """The choices that made this run, as a flat dict for display."""
@@ -244,7 +268,7 @@ class TrainingJob:
             run = self.run
         if run is None:
             raise RuntimeError("this job has no trained model to save")
-        card = {**run.card, "command": train_command(self.model_config, self.train_config, name)}
+        card = {**run.card, "command": self._command(name)}
         registry.save_model(run.result.model, name, card, root=root, overwrite=overwrite)
         with self._lock:
             self._saved_as = name

@@ -1,0 +1,350 @@
+"""The user's own handwriting set: labelled drawings in an SQLite database (no TensorFlow).
+
+Each sample keeps the 28x28 model input (``(28, 28) uint8``, white on black, as MNIST), the raw
+drawing as PNG, the label, the time, and what the model predicted when it was saved. Every write
+is one transaction, so several sessions can add at once and an import is all or nothing. The set
+moves between machines as ``.npz`` (``images``, ``labels``) or as a zip of PNGs with ``labels.csv``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import datetime as dt
+import hashlib
+import io
+import os
+import sqlite3
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from .spec import IMAGE_SIZE, NUM_CLASSES
+
+DB_ENV = "DIGIT_HANDWRITING_DB"
+DEFAULT_DB = Path(__file__).resolve().parent.parent / "data" / "handwriting.sqlite"
+BUSY_TIMEOUT_S = 10.0  # how long a writer waits for another one before giving up
+MAX_IMPORT_BYTES = 200 * 2**20
+MAX_IMPORT_SAMPLES = 100_000
+MAX_PNG_BYTES = 2 * 2**20  # one raw drawing
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS samples (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    label INTEGER NOT NULL CHECK (label BETWEEN 0 AND 9),
+    image BLOB NOT NULL CHECK (length(image) = 784),
+    drawing BLOB,
+    created TEXT NOT NULL,
+    predicted INTEGER CHECK (predicted IS NULL OR predicted BETWEEN 0 AND 9),
+    confidence REAL,
+    model TEXT
+);
+"""
+
+
+class HandwritingError(Exception):
+    """The handwriting set cannot be read or written; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Sample:
+    id: int
+    label: int
+    image: np.ndarray  # (28, 28) uint8, white digit on black
+    created: str
+    predicted: int | None
+    confidence: float | None
+    model: str | None
+
+
+def db_path() -> Path:
+    """``$DIGIT_HANDWRITING_DB`` if set, else ``data/handwriting.sqlite`` in the project."""
+    env = os.environ.get(DB_ENV)
+    return Path(env).expanduser() if env else DEFAULT_DB
+
+
+def to_uint8(image: np.ndarray) -> np.ndarray:
+    """A model input ``(28, 28)`` float in [0, 1] (or uint8) as ``(28, 28) uint8``."""
+    array = np.asarray(image)
+    if array.shape != (IMAGE_SIZE, IMAGE_SIZE):
+        raise ValueError(f"expected a ({IMAGE_SIZE}, {IMAGE_SIZE}) image, got {array.shape}")
+    if array.dtype == np.uint8:
+        return array
+    if not np.all(np.isfinite(array)) or array.min() < 0 or array.max() > 1:
+        raise ValueError("expected pixel values in [0, 1]")
+    return (array * 255).round().astype(np.uint8)
+
+
+def _check_label(label) -> int:
+    if isinstance(label, bool) or not isinstance(label, (int, np.integer)) or not 0 <= label < NUM_CLASSES:
+        raise ValueError(f"a label is a digit 0-9, got {label!r}")
+    return int(label)
+
+
+class HandwritingStore:
+    """The handwriting set in the SQLite file ``path`` (created on first write)."""
+
+    def __init__(self, path: str | os.PathLike | None = None, timeout: float = BUSY_TIMEOUT_S):
+        self.path = Path(path) if path is not None else db_path()
+        self.timeout = timeout
+
+    @contextlib.contextmanager
+    def _connect(self, write: bool = False) -> Iterator[sqlite3.Connection]:
+        """A connection in one transaction (committed on success), with errors made plain."""
+        if not write and not self.path.exists():
+            yield None
+            return
+        conn = None
+        try:
+            if write:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")  # readers never wait for a writer
+            conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            if write:
+                conn.execute(SCHEMA)
+            elif not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'samples'").fetchone():
+                conn.execute("COMMIT")
+                yield None  # an empty database: no samples yet
+                return
+            yield conn
+            conn.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            _rollback(conn)
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise HandwritingError(f"the handwriting set {self.path} is busy (locked by another "
+                                       f"program); try again in a moment") from exc
+            raise HandwritingError(f"the handwriting set {self.path} cannot be used: {exc}") from exc
+        except sqlite3.DatabaseError as exc:
+            _rollback(conn)
+            raise HandwritingError(f"the handwriting set {self.path} is damaged ({exc}); move it away "
+                                   f"or point {DB_ENV} to another file to start a new one") from exc
+        except OSError as exc:
+            _rollback(conn)
+            raise HandwritingError(f"the handwriting set {self.path} cannot be opened: "
+                                   f"{exc.strerror or exc}") from exc
+        except BaseException:
+            _rollback(conn)
+            raise
+        finally:
+            if conn is not None:
+                conn.close()
+
+    # --- writing ---------------------------------------------------------------------------------
+
+    def add(self, image: np.ndarray, label: int, drawing_png: bytes | None = None,
+            predicted: int | None = None, confidence: float | None = None, model: str | None = None) -> int:
+        """Store one sample; ``image`` is the model input. Returns the new sample's id."""
+        row = _row(image, label, drawing_png, predicted, confidence, model)
+        with self._connect(write=True) as conn:
+            return conn.execute("INSERT INTO samples (label, image, drawing, created, predicted, confidence, "
+                                "model) VALUES (?, ?, ?, ?, ?, ?, ?)", row).lastrowid
+
+    def delete(self, sample_id: int) -> bool:
+        """Remove one sample; False if there was none with that id."""
+        with self._connect(write=True) as conn:
+            return conn.execute("DELETE FROM samples WHERE id = ?", (int(sample_id),)).rowcount > 0
+
+    def add_many(self, images: np.ndarray, labels: np.ndarray) -> int:
+        """Store many samples in one transaction: all of them or, on any error, none."""
+        rows = [_row(image, label) for image, label in zip(images, labels)]
+        with self._connect(write=True) as conn:
+            conn.executemany("INSERT INTO samples (label, image, drawing, created, predicted, confidence, "
+                             "model) VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+        return len(rows)
+
+    # --- reading ---------------------------------------------------------------------------------
+
+    def counts(self) -> list[int]:
+        """Samples per digit, ``[count of 0s, ..., count of 9s]``."""
+        found = [0] * NUM_CLASSES
+        with self._connect() as conn:
+            if conn is not None:
+                for label, count in conn.execute("SELECT label, COUNT(*) FROM samples GROUP BY label"):
+                    found[label] = count
+        return found
+
+    def samples(self, label: int | None = None, limit: int = 1000) -> list[Sample]:
+        """The newest samples first, of one digit or all."""
+        query = "SELECT id, label, image, created, predicted, confidence, model FROM samples"
+        args: tuple = ()
+        if label is not None:
+            query, args = query + " WHERE label = ?", (_check_label(label),)
+        with self._connect() as conn:
+            if conn is None:
+                return []
+            rows = conn.execute(query + " ORDER BY id DESC LIMIT ?", (*args, int(limit))).fetchall()
+        return [Sample(r[0], r[1], _image(r[2]), r[3], r[4], r[5], r[6]) for r in rows]
+
+    def drawing(self, sample_id: int) -> bytes | None:
+        """The raw drawing of one sample as PNG bytes, if it was kept."""
+        with self._connect() as conn:
+            row = conn.execute("SELECT drawing FROM samples WHERE id = ?", (int(sample_id),)).fetchone() \
+                if conn is not None else None
+        return row[0] if row else None
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every sample, oldest first: images ``(N, 28, 28) uint8`` and labels ``(N,) uint8``."""
+        with self._connect() as conn:
+            rows = conn.execute("SELECT image, label FROM samples ORDER BY id").fetchall() \
+                if conn is not None else []
+        images = np.stack([_image(r[0]) for r in rows]) if rows else np.zeros((0, IMAGE_SIZE, IMAGE_SIZE),
+                                                                              np.uint8)
+        return images, np.array([r[1] for r in rows], dtype=np.uint8)
+
+    # --- moving the set ---------------------------------------------------------------------------
+
+    def export_npz(self) -> bytes:
+        images, labels = self.arrays()
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, images=images, labels=labels)
+        return buffer.getvalue()
+
+    def export_zip(self) -> bytes:
+        """A zip of ``<id>_<label>.png`` model inputs and ``labels.csv`` (file, label)."""
+        images, labels = self.arrays()
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            table = io.StringIO()
+            writer = csv.writer(table)
+            writer.writerow(["file", "label"])
+            for index, (image, label) in enumerate(zip(images, labels)):
+                name = f"{index:05d}_{label}.png"
+                archive.writestr(name, _png(image))
+                writer.writerow([name, int(label)])
+            archive.writestr("labels.csv", table.getvalue())
+        return buffer.getvalue()
+
+    def import_file(self, name: str, data: bytes) -> int:
+        """Import a ``.npz`` or ``.zip`` export; every sample is checked before any is stored.
+        Returns how many were added; raises :class:`HandwritingError` saying what is wrong."""
+        if len(data) > MAX_IMPORT_BYTES:
+            raise HandwritingError(f"{name} is larger than {MAX_IMPORT_BYTES // 2**20} MB")
+        if name.lower().endswith(".npz"):
+            images, labels = read_npz(data)
+        elif name.lower().endswith(".zip"):
+            images, labels = read_zip(data)
+        else:
+            raise HandwritingError(f"{name}: expected a .npz or a .zip export")
+        return self.add_many(images, labels)
+
+
+def fingerprint(images: np.ndarray, labels: np.ndarray) -> str:
+    """A short hash of a set's contents: equal fingerprints mean identical sets."""
+    digest = hashlib.sha256(np.ascontiguousarray(images).tobytes())
+    digest.update(np.ascontiguousarray(labels).tobytes())
+    return digest.hexdigest()[:16]
+
+
+def read_npz(data: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """``images`` and ``labels`` from an ``.npz`` export, checked; no pickles are loaded."""
+    try:
+        with np.load(io.BytesIO(data), allow_pickle=False) as archive:
+            if "images" not in archive or "labels" not in archive:
+                raise HandwritingError("the .npz must hold arrays named 'images' and 'labels'")
+            images, labels = archive["images"], archive["labels"]
+    except HandwritingError:
+        raise
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+        raise HandwritingError(f"not a readable .npz file ({exc})") from exc
+    return _checked(images, labels)
+
+
+def read_zip(data: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """Images and labels from a zip of PNGs with ``labels.csv`` (columns ``file``, ``label``)."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile as exc:
+        raise HandwritingError(f"not a readable zip file ({exc})") from exc
+    with archive:
+        try:
+            table = archive.read("labels.csv").decode("utf-8")
+        except KeyError as exc:
+            raise HandwritingError("the zip has no labels.csv (columns: file, label)") from exc
+        except (UnicodeDecodeError, zipfile.BadZipFile, OSError) as exc:
+            raise HandwritingError(f"labels.csv cannot be read ({exc})") from exc
+        rows = list(csv.DictReader(io.StringIO(table)))
+        if rows and not {"file", "label"} <= set(rows[0]):
+            raise HandwritingError("labels.csv needs the columns file and label")
+        if len(rows) > MAX_IMPORT_SAMPLES:
+            raise HandwritingError(f"more than {MAX_IMPORT_SAMPLES:,} samples")
+        images, labels = [], []
+        for line, row in enumerate(rows, start=2):
+            where = f"labels.csv line {line}"
+            try:
+                label = int(row["label"])
+                info = archive.getinfo(row["file"])
+                if info.file_size > MAX_PNG_BYTES:
+                    raise HandwritingError(f"{where}: {row['file']} is too large")
+                with Image.open(io.BytesIO(archive.read(info))) as picture:
+                    picture = picture.convert("L")
+                    if picture.size != (IMAGE_SIZE, IMAGE_SIZE):
+                        raise HandwritingError(f"{where}: {row['file']} is {picture.size[0]}x"
+                                               f"{picture.size[1]}, not {IMAGE_SIZE}x{IMAGE_SIZE}")
+                    images.append(np.asarray(picture, dtype=np.uint8))
+            except HandwritingError:
+                raise
+            except KeyError as exc:
+                raise HandwritingError(f"{where}: {row.get('file')!r} is not in the zip") from exc
+            except (ValueError, TypeError) as exc:
+                raise HandwritingError(f"{where}: the label {row.get('label')!r} is not a digit") from exc
+            except (OSError, zipfile.BadZipFile, Image.DecompressionBombError) as exc:
+                raise HandwritingError(f"{where}: {row['file']} is not a readable PNG ({exc})") from exc
+            labels.append(label)
+    if not images:
+        raise HandwritingError("the zip holds no samples")
+    return _checked(np.stack(images), np.array(labels))
+
+
+def _checked(images: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    if images.ndim != 3 or images.shape[1:] != (IMAGE_SIZE, IMAGE_SIZE):
+        raise HandwritingError(f"images must have shape (N, {IMAGE_SIZE}, {IMAGE_SIZE}), got {images.shape}")
+    if labels.shape != (len(images),):
+        raise HandwritingError(f"{len(images)} images but labels of shape {labels.shape}")
+    if len(images) > MAX_IMPORT_SAMPLES:
+        raise HandwritingError(f"more than {MAX_IMPORT_SAMPLES:,} samples")
+    if not np.issubdtype(labels.dtype, np.integer) or (len(labels) and not (
+            labels.min() >= 0 and labels.max() < NUM_CLASSES)):
+        raise HandwritingError("labels must be digits 0-9")
+    if images.dtype != np.uint8:
+        if not np.issubdtype(images.dtype, np.floating) or not np.all(np.isfinite(images)) or (
+                len(images) and (images.min() < 0 or images.max() > 1)):
+            raise HandwritingError("images must be uint8, or floats in [0, 1]")
+        images = (images * 255).round().astype(np.uint8)
+    return images, labels.astype(np.uint8)
+
+
+def _row(image, label, drawing_png=None, predicted=None, confidence=None, model=None) -> tuple:
+    if drawing_png is not None and len(drawing_png) > MAX_PNG_BYTES:
+        raise ValueError("the drawing is too large to keep")
+    return (_check_label(label), to_uint8(image).tobytes(), drawing_png,
+            dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            None if predicted is None else _check_label(predicted),
+            None if confidence is None else float(confidence), model)
+
+
+def _image(blob: bytes) -> np.ndarray:
+    return np.frombuffer(blob, dtype=np.uint8).reshape(IMAGE_SIZE, IMAGE_SIZE).copy()
+
+
+def _png(image: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def drawing_png(rgba: np.ndarray) -> bytes:
+    """A canvas drawing ``(H, W, 4) uint8`` as PNG bytes, to keep beside the model input."""
+    buffer = io.BytesIO()
+    Image.fromarray(np.asarray(rgba, dtype=np.uint8)).save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()
+
+
+def _rollback(conn: sqlite3.Connection | None) -> None:
+    if conn is not None and conn.in_transaction:
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")

@@ -1,0 +1,186 @@
+"""The handwriting set: SQLite round trip, concurrent writers, damaged and locked files, and
+exports that move between machines (a malformed one imports nothing)."""
+
+import csv
+import io
+import sqlite3
+import threading
+import zipfile
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from digit_core.handwriting import HandwritingError, HandwritingStore, drawing_png, fingerprint
+
+
+def digit_image(value: int) -> np.ndarray:
+    """A recognisable (28, 28) float image in [0, 1], different for each ``value``."""
+    image = np.zeros((28, 28), np.float32)
+    image[4 + value % 20: 8 + value % 20, 4:24] = 1.0
+    image[10, value % 28] = 0.5
+    return image
+
+
+@pytest.fixture
+def store(tmp_path):
+    return HandwritingStore(tmp_path / "sets" / "handwriting.sqlite")
+
+
+def test_an_empty_set_reads_as_empty_without_creating_a_file(store):
+    assert store.counts() == [0] * 10 and store.samples() == []
+    images, labels = store.arrays()
+    assert images.shape == (0, 28, 28) and labels.shape == (0,)
+    assert not store.path.exists()
+
+
+def test_a_sample_comes_back_as_it_was_saved(store):
+    rgba = np.zeros((40, 30, 4), np.uint8)
+    rgba[5:30, 10:15] = 255
+    png = drawing_png(rgba)
+    sample_id = store.add(digit_image(3), 7, png, predicted=1, confidence=0.62, model="cnn")
+    [sample] = store.samples()
+    assert (sample.id, sample.label, sample.predicted, sample.model) == (sample_id, 7, 1, "cnn")
+    assert sample.confidence == pytest.approx(0.62)
+    np.testing.assert_array_equal(sample.image, (digit_image(3) * 255).round().astype(np.uint8))
+    assert sample.created.startswith("20")
+    np.testing.assert_array_equal(np.asarray(Image.open(io.BytesIO(store.drawing(sample_id)))), rgba)
+    assert store.counts() == [0, 0, 0, 0, 0, 0, 0, 1, 0, 0]
+
+
+def test_samples_filter_by_digit_newest_first_and_delete_removes_one(store):
+    ids = [store.add(digit_image(i), i % 3) for i in range(6)]
+    assert [s.id for s in store.samples(label=0)] == [ids[3], ids[0]]
+    assert store.delete(ids[3]) is True and store.delete(ids[3]) is False
+    assert [s.id for s in store.samples(label=0)] == [ids[0]]
+    assert store.counts()[:3] == [1, 2, 2]
+
+
+@pytest.mark.parametrize("label", [-1, 10, 3.0, "7", True, None])
+def test_a_label_that_is_not_a_digit_is_refused(store, label):
+    with pytest.raises(ValueError, match="digit 0-9"):
+        store.add(digit_image(1), label)
+    assert store.counts() == [0] * 10
+
+
+def test_an_image_of_the_wrong_shape_or_range_is_refused(store):
+    with pytest.raises(ValueError, match=r"\(28, 28\)"):
+        store.add(np.zeros((28, 27)), 1)
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        store.add(np.full((28, 28), 2.0), 1)
+
+
+def test_many_threads_adding_at_once_lose_nothing(store):
+    errors = []
+
+    def writer(worker):
+        try:
+            for i in range(25):
+                HandwritingStore(store.path).add(digit_image(i), (worker + i) % 10)
+        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(w,)) for w in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sum(store.counts()) == 200 and len({s.id for s in store.samples(limit=500)}) == 200
+
+
+def test_a_damaged_file_gives_a_clear_message(store):
+    store.path.parent.mkdir(parents=True)
+    store.path.write_bytes(b"this is not a database" * 100)
+    for action in (store.counts, lambda: store.add(digit_image(1), 1)):
+        with pytest.raises(HandwritingError, match="is damaged"):
+            action()
+
+
+def test_a_locked_database_gives_a_clear_message_and_works_once_free(store):
+    store.add(digit_image(1), 1)
+    blocker = sqlite3.connect(store.path, isolation_level=None)
+    blocker.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(HandwritingError, match="busy"):
+            HandwritingStore(store.path, timeout=0.2).add(digit_image(2), 2)
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    store.add(digit_image(2), 2)
+    assert sum(store.counts()) == 2
+
+
+def test_npz_and_zip_exports_import_into_another_set_identically(store, tmp_path):
+    for i in range(12):
+        store.add(digit_image(i), i % 10)
+    images, labels = store.arrays()
+    for kind, data in (("npz", store.export_npz()), ("zip", store.export_zip())):
+        other = HandwritingStore(tmp_path / f"other-{kind}.sqlite")
+        assert other.import_file(f"set.{kind}", data) == 12
+        got_images, got_labels = other.arrays()
+        assert fingerprint(got_images, got_labels) == fingerprint(images, labels)
+
+
+def zip_of(files: dict) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def png(size=(28, 28)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("L", size).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def labels_csv(rows) -> str:
+    text = io.StringIO()
+    writer = csv.writer(text)
+    writer.writerow(["file", "label"])
+    writer.writerows(rows)
+    return text.getvalue()
+
+
+def npz(**arrays) -> bytes:
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
+MALFORMED = {
+    "not a zip at all": ("set.zip", b"PK\x03\x04 broken", "not a readable zip"),
+    "no labels.csv": ("set.zip", zip_of({"a.png": png()}), "no labels.csv"),
+    "a missing image": ("set.zip", zip_of({"labels.csv": labels_csv([("a.png", 1), ("b.png", 2)]),
+                                           "a.png": png()}), "'b.png' is not in the zip"),
+    "a label that is not a digit": ("set.zip", zip_of({
+        "labels.csv": labels_csv([("a.png", 1), ("b.png", "x")]), "a.png": png(), "b.png": png()}),
+        "not a digit"),
+    "a label out of range": ("set.zip", zip_of({"labels.csv": labels_csv([("a.png", 12)]), "a.png": png()}),
+                             "digits 0-9"),
+    "an image of the wrong size": ("set.zip", zip_of({"labels.csv": labels_csv([("a.png", 1), ("b.png", 1)]),
+                                                      "a.png": png(), "b.png": png((30, 28))}), "30x28"),
+    "a broken png": ("set.zip", zip_of({"labels.csv": labels_csv([("a.png", 1), ("b.png", 1)]),
+                                        "a.png": png(), "b.png": b"\x89PNG broken"}), "not a readable PNG"),
+    "npz without labels": ("set.npz", npz(images=np.zeros((2, 28, 28), np.uint8)), "'images' and 'labels'"),
+    "npz with mismatched counts": ("set.npz", npz(images=np.zeros((3, 28, 28), np.uint8),
+                                                  labels=np.array([1, 2])), "3 images"),
+    "npz of the wrong shape": ("set.npz", npz(images=np.zeros((2, 28, 20), np.uint8),
+                                              labels=np.array([1, 2])), "shape"),
+    "npz holding pickles": ("set.npz", npz(images=np.array([object()] * 2), labels=np.array([1, 2])),
+                            "not a readable .npz"),
+    "a text file": ("set.txt", b"hello", "expected a .npz or a .zip"),
+}
+
+
+@pytest.mark.parametrize("case", MALFORMED.values(), ids=MALFORMED.keys())
+def test_a_malformed_archive_is_refused_and_nothing_is_half_imported(store, case):
+    name, data, message = case
+    store.add(digit_image(5), 5)
+    before = store.arrays()
+    with pytest.raises(HandwritingError, match=message):
+        store.import_file(name, data)
+    after = store.arrays()
+    assert fingerprint(*after) == fingerprint(*before)
