@@ -53,7 +53,10 @@ def _parser() -> argparse.ArgumentParser:
                    help="seeds the weights, the split, shuffling and augmentation")
     t.add_argument("--overwrite", action="store_true", help="replace an existing model of that name")
 
-    p = sub.add_parser("predict", help="predict the digit in image files", formatter_class=fmt)
+    p = sub.add_parser("predict", help="predict the digit in image files", formatter_class=fmt,
+                       description="Prints one JSON line per file: its digit, confidence and "
+                                   "probabilities, or the reason it has none. Exits with 1 when any "
+                                   "file failed (unreadable, not an image, blank, not a digit).")
     p.add_argument("--model", default="cnn", help="registry name or path to a .keras file")
     p.add_argument("images", nargs="+", help="image files (PNG, JPEG, BMP, GIF, WebP, ...)")
 
@@ -99,23 +102,20 @@ def _train(args) -> int:
 
 
 def _predict(args) -> int:
-    from .inference import predict
-    from .preprocess import ImageError, load_image, to_mnist
+    from .predictions import UploadResult, predict_uploads, result_record
+    from .preprocess import ImageError, read_file
     from .registry import load_model
 
     model = load_model(args.model, args.models_dir)
     failed = 0
     for name in args.images:
+        # Each file alone through the upload page's own path, so that it is printed as soon as read.
         try:
-            image = to_mnist(load_image(Path(name)))  # reads no more than the size limit
-        except ImageError as exc:
-            failed += 1
-            print(json.dumps({"file": name, "error": str(exc)}), flush=True)
-            continue
-        probs = predict(model, image)[0]
-        digit = int(probs.argmax())
-        print(json.dumps({"file": name, "digit": digit, "confidence": round(float(probs[digit]), 6),
-                          "probabilities": [round(float(p), 6) for p in probs]}), flush=True)
+            result = predict_uploads(model, [(name, read_file(name))])[0]
+        except ImageError as exc:  # the file cannot be read at all
+            result = UploadResult(name, error=str(exc))
+        failed += result.error is not None
+        print(json.dumps(result_record(result)), flush=True)
     return 1 if failed else 0
 
 

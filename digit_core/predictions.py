@@ -13,6 +13,9 @@ import numpy as np
 from .preprocess import ImageError, Prepared, load_image, prepare
 
 DEFAULT_THRESHOLD = 0.7  # below this confidence the app says it is not sure
+# For a failure no check foresaw: said as such, so that it is reported rather than mistaken for a
+# verdict on the file.
+UNEXPECTED = "the file could not be processed because of an unexpected problem; please report it"
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,12 @@ class UploadResult:
 
 def predict_uploads(model, files: list[tuple[str, bytes]]) -> list[UploadResult]:
     """Decode, preprocess and predict each ``(name, data)``; a bad file gets its own message and
-    never stops the others. Everything happens in memory."""
+    never stops the others. Everything happens in memory.
+
+    A file gets an error instead of a prediction when it is not a decodable image within the
+    limits (see :mod:`digit_core.preprocess`), when it is blank, and when its ink does not look
+    like a digit (:func:`digit_core.preprocess.not_a_digit`: noise, specks, a solid block, text).
+    """
     results: list[UploadResult | None] = []
     ready: list[tuple[int, Prepared]] = []
     for name, data in files:
@@ -68,8 +76,14 @@ def predict_uploads(model, files: list[tuple[str, bytes]]) -> list[UploadResult]
         except ImageError as exc:
             results.append(UploadResult(name, error=str(exc)))
             continue
+        except Exception as exc:  # noqa: BLE001 - one file's bug must not stop the batch
+            results.append(UploadResult(name, error=f"{UNEXPECTED} ({type(exc).__name__}: {exc})"))
+            continue
         if prepared.blank:
             results.append(UploadResult(name, prepared, error="the image is blank: no ink was found"))
+            continue
+        if prepared.not_a_digit:
+            results.append(UploadResult(name, prepared, error=prepared.not_a_digit))
             continue
         ready.append((len(results), prepared))
         results.append(None)
@@ -109,14 +123,16 @@ def results_csv(results: list[UploadResult]) -> str:
     return out.getvalue()
 
 
+def result_record(result: UploadResult) -> dict:
+    """One file as JSON-ready data: ``file`` and ``error``, or ``file``, ``digit``, ``confidence``
+    and ``probabilities`` (what the download and the command line give)."""
+    if result.prediction is None:
+        return {"file": result.name, "error": result.error}
+    return {"file": result.name, "digit": result.prediction.digit,
+            "confidence": round(result.prediction.confidence, 6),
+            "probabilities": [round(float(p), 6) for p in result.prediction.probabilities]}
+
+
 def results_json(results: list[UploadResult]) -> str:
-    """A JSON list: per file ``file``, ``digit``, ``confidence``, ``probabilities`` or ``error``."""
-    items = []
-    for result in results:
-        if result.prediction is None:
-            items.append({"file": result.name, "error": result.error})
-        else:
-            items.append({"file": result.name, "digit": result.prediction.digit,
-                          "confidence": round(result.prediction.confidence, 6),
-                          "probabilities": [round(float(p), 6) for p in result.prediction.probabilities]})
-    return json.dumps(items, indent=1)
+    """A JSON list of :func:`result_record` per file."""
+    return json.dumps([result_record(result) for result in results], indent=1)

@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from digit_core import strokes
+from digit_core import predictions, strokes
 from digit_core.config import ANNConfig
 from digit_core.models import build_ann
 from digit_core.predictions import (
+    UNEXPECTED,
     Prediction,
     predict_uploads,
     results_csv,
@@ -73,3 +74,19 @@ def test_results_table_csv_and_json_agree(uploads):
 def test_csv_does_not_let_a_file_name_start_a_spreadsheet_formula():
     rows = list(csv.DictReader(io.StringIO(results_csv(predict_uploads(None, [("=SUM(A1).png", b"x")])))))
     assert rows[0]["file"] == "'=SUM(A1).png" and "not an image" in rows[0]["error"]
+
+
+def test_an_unforeseen_failure_is_reported_for_its_file_and_the_others_are_still_predicted(monkeypatch):
+    real = predictions.prepare
+
+    def prepare_failing_on_50px(image):
+        if image.shape[:2] == (50, 50):
+            raise RuntimeError("boom")
+        return real(image)
+
+    monkeypatch.setattr(predictions, "prepare", prepare_failing_on_50px)
+    files = [("odd.png", png(np.zeros((50, 50), np.uint8))),
+             ("two.png", png(strokes.draw_digit(2, strokes.Style(width=18))))]
+    odd, two = predict_uploads(build_ann(ANNConfig(units=(8,))), files)
+    assert odd.prediction is None and odd.error == f"{UNEXPECTED} (RuntimeError: boom)"
+    assert two.error is None and two.prediction.probabilities.shape == (10,)

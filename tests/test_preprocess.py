@@ -4,15 +4,17 @@ import io
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from digit_core import strokes
 from digit_core.preprocess import (
+    MAX_IMAGE_BYTES,
     STROKE_MAX,
     STROKE_MIN,
     BlankImageError,
     ImageError,
     load_image,
+    not_a_digit,
     prepare,
     stroke_width,
     to_mnist,
@@ -209,3 +211,122 @@ def test_a_big_phone_photo_is_decoded_small_and_still_reads_the_same():
     assert max(decoded.shape[:2]) <= 2048  # decoded at a fraction of its 16 million pixels
     expected = to_mnist(load_image(png_bytes(small, format="JPEG", quality=85)))
     assert np.abs(to_mnist(decoded) - expected).mean() < 0.03
+
+
+@pytest.mark.parametrize("data, message", [
+    (b"%PDF-1.7\n1 0 obj <<>> endobj\n", "this is a PDF document, not an image"),
+    (b'<?xml version="1.0"?>\n<!-- editor -->\n<svg xmlns="http://www.w3.org/2000/svg"/>',
+     "this is an SVG (vector) drawing, which is not supported"),
+    (b"\xef\xbb\xbf<!DOCTYPE html><html><svg></svg></html>", "this is an HTML web page, not an image"),
+    (b"<?xml version='1.0'?><note>7</note>", "this is an XML text file, not an image"),
+    (b"BMW 320i, 7 seats\n", "this is a text file, not an image"),
+    ("<p>caf\u00e9 7</p>".encode("latin-1"), "this is a text file, not an image"),
+    (b"PK\x03\x04" + bytes(40), "this is a ZIP archive"),
+    (b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic", "HEIC/HEIF photo, which is not supported"),
+    (b"\x89PNG\r\n\x1a\n", "starts like a PNG image but is damaged"),
+    (b"\xff\xd8\xff\xe0" + bytes(20), "starts like a JPEG image but is damaged"),
+    (b"BM" + bytes(20), "starts like a BMP image but is damaged"),
+    (bytes(range(256)) * 4, "not an image file, or an image format that is not supported"),
+])
+def test_a_file_pillow_cannot_open_is_named_for_what_it_is(data, message):
+    with pytest.raises(ImageError) as raised:
+        load_image(data)
+    assert message in str(raised.value)
+
+
+def test_a_file_over_the_size_limit_is_refused_unread(tmp_path):
+    path = tmp_path / "big.png"
+    path.write_bytes(png_bytes(canvas()) + bytes(MAX_IMAGE_BYTES))
+    with pytest.raises(ImageError, match="larger than the 20 MB limit"):
+        load_image(path)
+
+
+@pytest.mark.parametrize("shape", [(1, 1, 3), (5, 300), (300, 7, 4)])
+def test_an_image_too_small_to_show_a_digit_says_so(shape):
+    with pytest.raises(ImageError, match=rf"only {shape[1]}x{shape[0]} pixels: too small"):
+        load_image(png_bytes(np.full(shape, 255, np.uint8)))
+
+
+def test_a_long_strip_keeps_its_digit_at_full_height():
+    digit = strokes.draw_digit(7, strokes.Style(size=50, width=4), ink=(0, 0, 0, 255),
+                               paper=(255, 255, 255, 255))
+    strip = np.full((50, 10_000, 4), 255, np.uint8)
+    strip[:, 4000:4050] = digit
+    # Shrinking bounds the pixel count, not the longer side: the 50 px height is kept.
+    assert np.abs(to_mnist(load_image(png_bytes(strip))) - to_mnist(digit)).mean() < 0.02
+
+
+def _noise(seed, shape):
+    return np.random.default_rng(seed).integers(0, 256, shape, dtype=np.uint8)
+
+
+@pytest.mark.parametrize("image", [
+    _noise(0, (280, 280, 3)),  # colour noise
+    _noise(1, (28, 28)),  # noise at MNIST's size
+    np.clip(np.random.default_rng(2).normal(128, 30, (100, 100)), 0, 255).astype(np.uint8),  # Gaussian
+    _noise(3, (200, 200, 4)),  # noise in every channel, alpha too
+    np.where(np.random.default_rng(4).random((300, 300)) < 0.02, 0, 255).astype(np.uint8),  # dust
+], ids=["colour", "28x28", "gaussian", "rgba", "dust"])
+def test_noise_is_not_a_digit(image):
+    result = prepare(image)
+    assert not result.blank
+    assert result.not_a_digit == ("this does not look like a digit: the ink is scattered in many tiny "
+                                  "specks, like noise or texture")
+
+
+def _page(draw):
+    page = Image.new("L", (600, 300), 255)
+    draw(ImageDraw.Draw(page))
+    return np.asarray(page)
+
+
+@pytest.mark.parametrize("image, reason", [
+    (_page(lambda d: d.rectangle((200, 50, 400, 250), fill=0)), "the ink is one solid block"),
+    (_page(lambda d: d.text((20, 120), "Dear Sir, 12 apples", fill=0, font_size=40)), "a long row"),
+    (_page(lambda d: [d.point((x, y), fill=0) for x, y in ((100, 40), (500, 260), (300, 150),
+                                                             (120, 230), (480, 60), (250, 90))]),
+     "many separate dots"),
+], ids=["block", "text", "dots"])
+def test_ink_that_is_no_digit_says_what_it_looks_like(image, reason):
+    message = prepare(image).not_a_digit
+    assert message.startswith("this does not look like a digit: ") and reason in message
+
+
+def test_drawn_digits_in_every_rendering_are_taken_as_digits():
+    rng = np.random.default_rng(11)
+    refused = []
+    for i in range(40):
+        digit, style = i % 10, strokes.random_style(rng)
+        drawing = strokes.draw_digit(digit, style, rng)
+        renderings = {
+            "canvas": drawing,
+            "paper": strokes.draw_digit(digit, style, rng, ink=(0, 0, 0, 255), paper=(255, 255, 255, 255)),
+            "white on black": strokes.draw_digit(digit, style, rng, ink=(255, 255, 255, 255),
+                                                 paper=(0, 0, 0, 255)),
+            "photo": load_image(png_bytes(strokes.photo(drawing, rng), format="JPEG", quality=70)),
+            "inverted photo": 255 - strokes.photo(drawing, rng),
+        }
+        refused += [(i, kind) for kind, image in renderings.items() if prepare(image).not_a_digit]
+    assert refused == []
+
+
+def test_mnist_digits_upscaled_like_an_upload_are_taken_as_digits(mnist):
+    # 0 of 5000 test digits (and of 5000 training digits at 28 px) are refused; here a sample.
+    refused = []
+    for index, digit in enumerate(mnist.test_images[:400]):
+        ink = np.asarray(Image.fromarray(digit).resize((280, 280), Image.Resampling.BILINEAR))
+        rgba = np.zeros((280, 280, 4), np.uint8)
+        rgba[..., 3] = ink  # black ink on a transparent canvas
+        if prepare(rgba).not_a_digit:
+            refused.append(index)
+    assert refused == []
+
+
+def test_not_a_digit_reads_the_ink_map_and_ignores_empty_ink():
+    ring = np.zeros((100, 100), np.float32)
+    rows, cols = np.mgrid[0:100, 0:100]
+    ring[np.abs(np.hypot(rows - 50, cols - 50) - 35) < 5] = 1.0  # a 0: one closed stroke
+    assert not_a_digit(ring) is None
+    assert not_a_digit(np.zeros((50, 50), np.float32)) is None
+    disc = (np.hypot(rows - 50, cols - 50) < 40).astype(np.float32)
+    assert "solid block" in not_a_digit(disc)
