@@ -233,6 +233,11 @@ class HandwritingStore:
         return self.add_many(images, labels)
 
 
+def digest(image: np.ndarray) -> str:
+    """A short hash of one image, to tell whether a drawing was already saved."""
+    return hashlib.sha256(np.ascontiguousarray(image).tobytes()).hexdigest()[:16]
+
+
 def fingerprint(images: np.ndarray, labels: np.ndarray) -> str:
     """A short hash of a set's contents: equal fingerprints mean identical sets."""
     digest = hashlib.sha256(np.ascontiguousarray(images).tobytes())

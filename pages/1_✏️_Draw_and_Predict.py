@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from digit_core.handwriting import HandwritingError, digest, drawing_png
 from digit_core.predictions import (
     DEFAULT_THRESHOLD,
     predict_prepared,
@@ -17,6 +18,7 @@ from digit_core.visual import enlarge, overlay
 from pages import (
     canvas_image_ui,
     default_index,
+    handwriting_store,
     load_model_ui,
     model_names_ui,
     model_stamp,
@@ -56,8 +58,8 @@ with st.sidebar:
                           help="Below this confidence the page says it is not sure.")
 
 
-def prediction_ui(model, prepared, title: str | None = None) -> None:
-    """The answer for one prepared image: digit, confidence, doubt, probability chart."""
+def prediction_ui(model, prepared, title: str | None = None):
+    """The answer for one prepared image: digit, confidence, doubt, probability chart; returns it."""
     prediction = predict_prepared(model, [prepared])[0]
     if title:
         st.caption(title)
@@ -68,6 +70,50 @@ def prediction_ui(model, prepared, title: str | None = None) -> None:
                    f"or else a **{prediction.runner_up}**.")
     st.altair_chart(probability_chart(prediction.probabilities, prediction.digit),
                     width="stretch")
+    return prediction
+
+
+def typed_label() -> None:
+    # Enter in the box: keep what was typed for the fragment's run, and empty the box for the next.
+    st.session_state.draw_typed = st.session_state.draw_label.strip()
+    st.session_state.draw_label = ""
+
+
+def save_sample_ui(image, prepared, prediction) -> None:
+    """Keep this drawing, labelled, in the user's handwriting set: one click to confirm the
+    prediction, or type the right digit and press Enter."""
+    # Both widgets act through callbacks, which run before this: the save happens first, so the
+    # widgets below are drawn as they are after it.
+    drawn = digest(prepared.image)
+    label = prediction.digit if st.session_state.pop("draw_confirmed", False) else None
+    typed = st.session_state.pop("draw_typed", None)
+    problem = None
+    if typed:
+        if typed.isdigit():
+            label = int(typed)
+        else:
+            problem = f"Type one digit, 0-9 (not {plain(typed)})."
+    if label is not None:
+        try:
+            sample = handwriting_store().add(prepared.image, label, drawing_png(image), prediction.digit,
+                                             prediction.confidence, model_name)
+            st.session_state.draw_saved = (drawn, label, sample)
+        except (HandwritingError, ValueError) as exc:
+            problem = f"Not saved: {plain(exc)}"
+    saved = st.session_state.get("draw_saved")
+    same = saved is not None and saved[0] == drawn
+    with st.container(key="draw_save"):
+        confirm, correct = st.columns(2, vertical_alignment="bottom")
+        confirm.button(f"✓ It is a {prediction.digit}: save it", key="draw_confirm", disabled=same,
+                       on_click=st.session_state.update, kwargs={"draw_confirmed": True},
+                       help="Add this drawing to your handwriting set (see the My handwriting page).")
+        correct.text_input(f"Not a {prediction.digit}? Type the right digit, then Enter", max_chars=1,
+                           key="draw_label", on_change=typed_label, disabled=same)
+        if problem:
+            st.error(problem)
+        elif same:
+            st.success(f"Saved as a **{saved[1]}** in your handwriting set (sample {saved[2]}). "
+                       f"Draw the next one.")
 
 
 def insight_ui(name: str, prepared) -> None:
@@ -92,11 +138,14 @@ def single_digit_ui() -> None:
             st.info("Draw a digit on the canvas: the prediction appears as soon as you lift the pen.")
             return
         if compare:
+            answers = {}
             for column, name in zip(st.columns(2), ("ann", "cnn")):
                 with column:
-                    prediction_ui(load_model_ui(name), prepared, title=name.upper())
+                    answers[name] = prediction_ui(load_model_ui(name), prepared, title=name.upper())
+            prediction = answers.get(model_name) or predict_prepared(load_model_ui(model_name), [prepared])[0]
         else:
-            prediction_ui(load_model_ui(model_name), prepared)
+            prediction = prediction_ui(load_model_ui(model_name), prepared)
+    save_sample_ui(image, prepared, prediction)
     insight_ui(model_name, prepared)
 
 

@@ -16,6 +16,7 @@ import streamlit as st
 
 from digit_core import registry
 from digit_core.data import DataError, MnistNotFoundError, load_mnist, search_paths
+from digit_core.handwriting import HandwritingStore
 
 TRAIN_COMMAND = registry.TRAIN_COMMAND
 
@@ -68,6 +69,11 @@ def test_set_ui() -> TestSet | None:
 def usable_model_names() -> list[str]:
     """Registry models that look whole, shipped defaults first."""
     return [entry.name for entry in registry.list_models() if entry.ok]
+
+
+def handwriting_store() -> HandwritingStore:
+    """The handwriting set this server uses (``$DIGIT_HANDWRITING_DB`` or ``data/handwriting.sqlite``)."""
+    return HandwritingStore()
 
 
 def default_index(names: list[str]) -> int:

@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 import pages
 from digit_core import strokes
+from digit_core.handwriting import DB_ENV, HandwritingStore
 from digit_core.inference import predict
 from digit_core.preprocess import to_mnist
 from digit_core.registry import load_model
@@ -154,3 +155,48 @@ def test_a_file_name_is_shown_as_written_not_as_markdown(monkeypatch):
     at.file_uploader(key="draw_uploads").set_value([(name, b"not an image", "image/png")]).run()
     assert not at.exception
     assert at.error[0].value.startswith("\\*\\*loud\\*\\*\\_\\[x\\]\\(y\\)\\.png: ")
+
+
+@pytest.fixture
+def handwriting_db(monkeypatch, tmp_path):
+    path = tmp_path / "handwriting.sqlite"
+    monkeypatch.setenv(DB_ENV, str(path))
+    return HandwritingStore(path)
+
+
+def test_typing_the_right_digit_saves_a_correction_to_the_handwriting_set(monkeypatch, handwriting_db):
+    seven = drawing(7)
+    at = run_page(monkeypatch, {"draw_canvas": seven})
+    assert handwriting_db.counts() == [0] * 10  # must not: save anything unasked
+    at.text_input(key="draw_label").set_value("1").run()
+    assert not at.exception and not at.error
+    [sample] = handwriting_db.samples()
+    assert (sample.label, sample.predicted, sample.model) == (1, 7, "cnn") and sample.confidence > 0.9
+    np.testing.assert_array_equal(sample.image, (to_mnist(seven) * 255).round().astype(np.uint8))
+    assert np.asarray(Image.open(io.BytesIO(handwriting_db.drawing(sample.id)))).shape == (280, 280, 4)
+    assert any("Saved as a **1**" in s.value for s in elements(block(at, "draw_save"), "Success"))
+    assert at.text_input(key="draw_label").value == ""  # ready for the next digit
+    assert at.button(key="draw_confirm").disabled  # must not: save the same drawing twice
+
+
+def test_one_click_confirms_the_prediction(monkeypatch, handwriting_db):
+    at = run_page(monkeypatch, {"draw_canvas": drawing(3)})
+    at.button(key="draw_confirm").click().run()
+    assert not at.exception
+    assert [(s.label, s.predicted) for s in handwriting_db.samples()] == [(3, 3)]
+
+
+def test_typing_something_else_than_a_digit_is_refused(monkeypatch, handwriting_db):
+    at = run_page(monkeypatch, {"draw_canvas": drawing(3)})
+    at.text_input(key="draw_label").set_value("x").run()
+    assert any("Type one digit" in e.value for e in at.error)
+    assert handwriting_db.counts() == [0] * 10
+
+
+def test_a_damaged_handwriting_set_gives_a_message_and_the_prediction_stays(monkeypatch, handwriting_db):
+    handwriting_db.path.write_bytes(b"not a database" * 200)
+    at = run_page(monkeypatch, {"draw_canvas": drawing(3)})
+    at.button(key="draw_confirm").click().run()
+    assert not at.exception
+    assert any("is damaged" in e.value for e in at.error)
+    assert elements(block(at, "prediction"), "Metric")[0].value == "3"
