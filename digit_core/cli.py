@@ -65,6 +65,17 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--model", default="cnn", help="registry name or path to a .keras file")
 
     sub.add_parser("list", help="list the models in the registry", formatter_class=fmt)
+
+    for name, text in (("collect-export", "write the handwriting set to a .npz or a .zip of PNGs"),
+                       ("collect-import", "add the samples of .npz or .zip exports to the handwriting set")):
+        c = sub.add_parser(name, help=text, description=text, formatter_class=fmt)
+        c.add_argument("--db", type=Path, default=None,
+                       help="handwriting database file (default: $DIGIT_HANDWRITING_DB, else the "
+                            "project's data/handwriting.sqlite)")
+        if name == "collect-export":
+            c.add_argument("out", type=Path, help="the file to write: its suffix (.npz or .zip) says how")
+        else:
+            c.add_argument("files", type=Path, nargs="+", help="exports to import (each all or nothing)")
     return parser
 
 
@@ -142,15 +153,46 @@ def _list(args) -> int:
     return 0
 
 
+def _collect_export(args) -> int:
+    from .handwriting import HandwritingStore
+
+    store = HandwritingStore(args.db)
+    suffix = args.out.suffix.lower()
+    if suffix not in (".npz", ".zip"):
+        raise ValueError(f"{args.out}: the file must end in .npz or .zip")
+    data = store.export_npz() if suffix == ".npz" else store.export_zip()
+    args.out.write_bytes(data)
+    print(f"wrote {sum(store.counts()):,} samples to {args.out}", file=sys.stderr)
+    return 0
+
+
+def _collect_import(args) -> int:
+    from .handwriting import HandwritingError, HandwritingStore
+
+    store = HandwritingStore(args.db)
+    failed = 0
+    for path in args.files:
+        try:
+            added = store.import_file(path.name, path.read_bytes())
+            print(f"{path}: added {added:,} samples", file=sys.stderr)
+        except (HandwritingError, OSError) as exc:
+            failed += 1
+            print(f"{path}: nothing imported: {exc}", file=sys.stderr)
+    print(f"the set now holds {sum(store.counts()):,} samples", file=sys.stderr)
+    return 1 if failed else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter out
     args = _parser().parse_args(argv)
     from .data import DataError, MnistNotFoundError
+    from .handwriting import HandwritingError
     from .registry import ModelError
 
-    commands = {"train": _train, "predict": _predict, "evaluate": _evaluate, "list": _list}
+    commands = {"train": _train, "predict": _predict, "evaluate": _evaluate, "list": _list,
+                "collect-export": _collect_export, "collect-import": _collect_import}
     try:
         return commands[args.command](args)
-    except (ModelError, DataError, MnistNotFoundError, ValueError) as exc:
+    except (ModelError, DataError, MnistNotFoundError, HandwritingError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

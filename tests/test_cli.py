@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -109,3 +110,22 @@ def test_train_then_evaluate_then_list(mnist, tmp_path):
 
     listing = run_cli("--models-dir", tmp_path, "list")
     assert "quick" in listing.stdout and "ok" in listing.stdout
+
+
+def test_the_handwriting_set_moves_between_machines_and_a_bad_archive_imports_nothing(tmp_path):
+    from digit_core.handwriting import HandwritingStore, fingerprint
+
+    here = HandwritingStore(tmp_path / "here.sqlite")
+    for digit in range(10):
+        image = np.zeros((28, 28), np.float32)
+        image[digit + 5: digit + 12, 8:20] = 1.0
+        here.add(image, digit)
+    (tmp_path / "broken.zip").write_bytes(b"PK\x03\x04 not really")
+    exported = run_cli("collect-export", "--db", tmp_path / "here.sqlite", tmp_path / "set.zip")
+    assert exported.returncode == 0, exported.stderr
+    imported = run_cli("collect-import", "--db", tmp_path / "there.sqlite", tmp_path / "set.zip",
+                       tmp_path / "broken.zip")
+    assert imported.returncode == 1  # one archive failed
+    assert "added 10 samples" in imported.stderr and "broken.zip: nothing imported" in imported.stderr
+    there = HandwritingStore(tmp_path / "there.sqlite")
+    assert fingerprint(*there.arrays()) == fingerprint(*here.arrays())

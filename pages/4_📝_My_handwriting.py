@@ -1,0 +1,91 @@
+"""My handwriting: the labelled drawings saved from the Draw page, by digit; delete, export, import."""
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from digit_core.handwriting import HandwritingError
+from digit_core.visual import enlarge
+from pages import handwriting_store, plain
+
+GALLERY = 60  # samples shown at once; the count says how many there are
+PER_ROW = 10
+THUMB = 3
+
+st.set_page_config(page_title="My handwriting · Digit Lab", page_icon="📝", layout="wide")
+st.title("📝 My handwriting")
+st.write("Digits you drew and labelled on the Draw & Predict page. Evaluate every model on them on "
+         "the Evaluate page, and fine-tune a model on them on the Train page.")
+store = handwriting_store()
+st.caption(f"Stored in `{plain(store.path)}` (set `DIGIT_HANDWRITING_DB` to use another file).")
+
+notice = st.session_state.pop("hw_notice", None)
+if notice:
+    st.success(notice)
+
+
+def counts_ui(counts: list[int]) -> None:
+    total = sum(counts)
+    st.metric("Samples", f"{total:,}", help="Labelled drawings in your set.")
+    frame = pd.DataFrame({"digit": [str(d) for d in range(10)], "samples": counts})
+    st.altair_chart(alt.Chart(frame, height=160).mark_bar().encode(
+        x=alt.X("digit:N", axis=alt.Axis(labelAngle=0)), y=alt.Y("samples:Q", axis=alt.Axis(tickMinStep=1)),
+        tooltip=["digit:N", "samples:Q"]), width="stretch")
+
+
+def gallery_ui(counts: list[int]) -> None:
+    choices = ["all"] + [str(d) for d in range(10)]
+    shown = st.segmented_control("Digit", choices, default="all", key="hw_digit",
+                                 format_func=lambda c: c if c == "all" else f"{c} ({counts[int(c)]})")
+    label = None if shown in (None, "all") else int(shown)
+    samples = store.samples(label=label, limit=GALLERY)
+    if not samples:
+        st.info("No samples here yet: draw on the Draw & Predict page and save your drawings.")
+        return
+    total = sum(counts) if label is None else counts[label]
+    if total > GALLERY:
+        st.caption(f"The newest {GALLERY} of {total:,}.")
+    with st.container(key="hw_gallery"):
+        for start in range(0, len(samples), PER_ROW):
+            for column, sample in zip(st.columns(PER_ROW), samples[start:start + PER_ROW]):
+                guess = "" if sample.predicted is None else f" · said {sample.predicted}"
+                column.image(enlarge(sample.image, THUMB), caption=f"{sample.label}{guess}")
+                if column.button("Delete", key=f"hw_delete_{sample.id}", help=f"Sample {sample.id}, "
+                                 f"saved {sample.created[:16].replace('T', ' ')}"):
+                    store.delete(sample.id)
+                    st.session_state.hw_notice = f"Deleted sample {sample.id}."
+                    st.rerun()
+
+
+def export_ui() -> None:
+    st.subheader("Export")
+    npz_column, zip_column = st.columns(2)
+    npz_column.download_button("Download .npz (images, labels)", store.export_npz(), "handwriting.npz",
+                               "application/octet-stream", key="hw_export_npz")
+    zip_column.download_button("Download .zip (PNGs + labels.csv)", store.export_zip(), "handwriting.zip",
+                               "application/zip", key="hw_export_zip")
+
+
+def import_ui() -> None:
+    st.subheader("Import")
+    upload = st.file_uploader("A .npz or .zip exported here (or by `python -m digit_core collect-export`)",
+                              type=["npz", "zip"], key="hw_import_file")
+    if upload is not None and st.button("Add these samples", key="hw_import"):
+        try:
+            added = store.import_file(upload.name, upload.getvalue())
+        except HandwritingError as exc:
+            st.error(f"Nothing was imported: {plain(exc)}")
+            return
+        st.session_state.hw_notice = f"Imported {added:,} samples from {plain(upload.name)}."
+        st.rerun()
+
+
+try:
+    counts = store.counts()
+    counts_ui(counts)
+    gallery_ui(counts)
+    if sum(counts):
+        export_ui()
+    import_ui()
+except HandwritingError as exc:
+    st.error(f"The handwriting set cannot be used: {plain(exc)}")
