@@ -1,5 +1,6 @@
 """Evaluate: test-set accuracy, confusion matrix, mistakes, and ANN against CNN."""
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -19,6 +20,7 @@ from digit_core.visual import enlarge
 from pages import (
     confusion_heatmap,
     default_index,
+    handwriting_set_ui,
     history_chart,
     load_model_ui,
     model_names_ui,
@@ -35,7 +37,14 @@ THUMB = 3  # gallery images are 28 x 3 = 84 px
 st.set_page_config(page_title="Evaluate · Digit Lab", page_icon="📊", layout="wide")
 st.title("📊 Evaluate")
 names = model_names_ui()
-test_set = test_set_ui()
+MNIST_SOURCE, HANDWRITING_SOURCE = "MNIST test set", "My handwriting"
+with st.sidebar:
+    source = st.radio("Test set", [MNIST_SOURCE, HANDWRITING_SOURCE], key="eval_source",
+                      help="MNIST's 10,000 test images, or the digits you saved on the Draw page.")
+on_handwriting = source == HANDWRITING_SOURCE
+test_set = handwriting_set_ui() if on_handwriting else test_set_ui()
+if on_handwriting and test_set is None:
+    st.stop()
 
 
 # Each cache is keyed by the model file's stamp (and the data's fingerprint): a second visit is
@@ -89,6 +98,11 @@ def headline_ui(name: str, result, card: dict) -> None:
     if test_set is not None:
         columns[5].metric("One image", f"{inference_ms(name, model_stamp(name)):.2f} ms",
                           help="Median time to predict one 28×28 image on this server.")
+        if on_handwriting:
+            mnist = number(card, "test_accuracy", ".2%")
+            st.caption(f"Evaluated on the {result.count:,} digits of your handwriting set; on MNIST's test "
+                       f"set this model scores {mnist} (its card).")
+            return
         same = (card.get("data_fingerprint") == test_set.fingerprint
                 and card.get("model_sha256") == file_sha256(name, model_stamp(name)))
         stored = number(card, "test_accuracy", ".2%")
@@ -231,8 +245,41 @@ def compare_ui() -> None:
                 for d in found])
 
 
-one_tab, compare_tab = st.tabs(["One model", "ANN vs CNN"])
+def mnist_vs_handwriting_ui() -> None:
+    """Every model's MNIST accuracy (from its card) beside its accuracy on the handwriting set."""
+    handwriting = test_set if on_handwriting else None
+    if handwriting is None:
+        st.caption("Choose **My handwriting** as the test set in the sidebar to add your own digits here.")
+    rows = []
+    for name in names:
+        try:
+            card = registry.read_card(name)
+        except registry.ModelError:
+            continue
+        row = {"model": name, "MNIST": card.get("test_accuracy")}
+        if handwriting is not None:
+            probabilities = probabilities_of(name, model_stamp(name), handwriting.fingerprint)
+            row["my handwriting"] = evaluate(probabilities, handwriting.labels).accuracy
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    columns = {"MNIST": st.column_config.NumberColumn("MNIST test accuracy", format="percent")}
+    if handwriting is not None:
+        columns["my handwriting"] = st.column_config.NumberColumn(
+            f"accuracy on my handwriting ({len(handwriting.labels):,} digits)", format="percent")
+    with st.container(key="eval_versus"):
+        st.dataframe(frame, hide_index=True, width="stretch", column_config=columns)
+    if handwriting is not None and len(frame):
+        long = frame.melt("model", var_name="test set", value_name="accuracy")
+        st.altair_chart(alt.Chart(long, height=260).mark_bar().encode(
+            x=alt.X("model:N", axis=alt.Axis(labelAngle=0)), xOffset="test set:N",
+            y=alt.Y("accuracy:Q", axis=alt.Axis(format="%")), color="test set:N",
+            tooltip=["model:N", "test set:N", alt.Tooltip("accuracy:Q", format=".2%")]), width="stretch")
+
+
+one_tab, compare_tab, versus_tab = st.tabs(["One model", "ANN vs CNN", "MNIST vs my handwriting"])
 with one_tab:
     one_model_ui()
 with compare_tab:
     compare_ui()
+with versus_tab:
+    mnist_vs_handwriting_ui()

@@ -16,7 +16,7 @@ import streamlit as st
 
 from digit_core import registry
 from digit_core.data import DataError, MnistNotFoundError, load_mnist, search_paths
-from digit_core.handwriting import HandwritingStore
+from digit_core.handwriting import HandwritingError, HandwritingStore, fingerprint
 
 TRAIN_COMMAND = registry.TRAIN_COMMAND
 
@@ -64,6 +64,19 @@ def test_set_ui() -> TestSet | None:
                    f"the model cards. {exc}\n\nTo evaluate here, put the four `*-ubyte.gz` files (or "
                    f"`mnist.npz`) in a folder and start the app with `DIGIT_DATA_DIR` set to it.")
         return None
+
+
+def handwriting_set_ui() -> TestSet | None:
+    """The user's handwriting set as a test set, or ``None`` after saying why there is none."""
+    try:
+        images, labels = handwriting_store().arrays()
+    except HandwritingError as exc:
+        st.error(f"The handwriting set cannot be used: {plain(exc)}")
+        return None
+    if not len(labels):
+        st.info("Your handwriting set is empty: draw digits on the Draw & Predict page and save them.")
+        return None
+    return TestSet(images, labels, fingerprint(images, labels), "your handwriting set")
 
 
 def usable_model_names() -> list[str]:

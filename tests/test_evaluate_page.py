@@ -129,3 +129,35 @@ def test_a_model_card_without_figures_gets_a_warning_not_a_crash(monkeypatch, tm
     at = run_page(monkeypatch, tmp_path / "no-data")
     assert not at.exception
     assert any("No figures for model ann" in w.value for w in at.warning)
+
+
+def test_the_handwriting_set_is_evaluated_like_mnist_and_shown_beside_it(monkeypatch, drawn_set, tmp_path):
+    from digit_core.handwriting import DB_ENV, HandwritingStore
+
+    folder, images, labels = drawn_set
+    store = HandwritingStore(tmp_path / "hw.sqlite")
+    store.add_many(images[:60], labels[:60])
+    monkeypatch.setenv(DB_ENV, str(store.path))
+    expected = {name: evaluate(predict(load_model(name), images[:60]), labels[:60])
+                for name in ("cnn", "ann")}
+
+    at = run_page(monkeypatch, folder).radio(key="eval_source").set_value("My handwriting").run()
+    assert not at.exception
+    shown = metrics(at)
+    assert shown["Accuracy"] == f"{expected['cnn'].accuracy:.2%}"
+    assert shown["Errors"] == str(len(expected["cnn"].mistakes))
+    assert any("your handwriting set" in c.value for c in at.tabs[0].caption)
+    table = elements(block(at, "eval_versus"), "Dataframe")[0].value.set_index("model")
+    for name in ("cnn", "ann"):
+        assert table.loc[name, "my handwriting"] == pytest.approx(expected[name].accuracy)
+        assert table.loc[name, "MNIST"] == pytest.approx(read_card(name)["test_accuracy"])
+
+
+def test_an_empty_handwriting_set_says_how_to_fill_it(monkeypatch, drawn_set, tmp_path):
+    from digit_core.handwriting import DB_ENV
+
+    monkeypatch.setenv(DB_ENV, str(tmp_path / "none.sqlite"))
+    at = run_page(monkeypatch, drawn_set[0]).radio(key="eval_source").set_value("My handwriting").run()
+    assert not at.exception
+    assert any("handwriting set is empty" in i.value for i in at.info)
+    assert not at.metric  # must not: show MNIST figures as if they were the handwriting's
