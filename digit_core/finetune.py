@@ -41,6 +41,22 @@ class FineTuneSpec:
 
 
 @dataclass(frozen=True)
+class Plan:
+    """How a fine-tuning will use the handwriting set: counts, repeats, and the mix's size."""
+
+    trained: int  # handwriting samples trained on
+    held_out: int  # handwriting samples kept for measuring
+    repeat: int
+    mix: int  # images in the training mix: MNIST plus repeated handwriting
+
+
+def plan(spec: FineTuneSpec, seed: int = 0) -> Plan:
+    train_x, _, test_x, _ = split_set(spec.images, spec.labels, spec.held_out, seed)
+    repeat = spec.repeat or auto_repeat(spec.mnist_images, len(train_x))
+    return Plan(len(train_x), len(test_x), repeat, spec.mnist_images + repeat * len(train_x))
+
+
+@dataclass(frozen=True)
 class FineTuneResult:
     run: object  # pipeline.Run of the fine-tuned model (its evaluation is on MNIST's test set)
     handwriting_before: float

@@ -8,9 +8,19 @@ import pandas as pd
 import streamlit as st
 
 from digit_core import registry
-from digit_core.config import ANNConfig, AugmentConfig, CNNConfig, TrainConfig
+from digit_core.config import ANNConfig, AugmentConfig, CNNConfig, TrainConfig, model_config_from_dict
+from digit_core.finetune import FineTuneSpec, plan
+from digit_core.handwriting import HandwritingError
 from digit_core.jobs import FAILED, LOADING, RUNNER, STOPPED, TESTING, BusyError, format_duration
-from pages import batch_loss_chart, epoch_chart, plain, train_data_ui
+from pages import (
+    batch_loss_chart,
+    default_index,
+    epoch_chart,
+    handwriting_store,
+    plain,
+    train_data_ui,
+    usable_model_names,
+)
 
 ARCH_LABELS = {"cnn": "CNN (convolutional)", "ann": "ANN (dense)"}
 SUBSETS = {"1k": 1000, "5k": 5000, "20k": 20000, "all": None}
@@ -20,6 +30,8 @@ WIDTHS = [0.25, 0.5, 1.0, 1.5, 2.0]
 HIDDEN_UNITS = [128, 256, 512, 1024]
 REFRESH_S = 1.0  # how often a running job's view is redrawn
 ANONYMOUS = "an anonymous user"
+NEW, FINE_TUNE = "A new model on MNIST", "Fine-tune a saved model on my handwriting"
+MIN_HANDWRITING = 10  # samples needed before fine-tuning makes sense
 
 st.set_page_config(page_title="Train · Digit Lab", page_icon="🏋️", layout="wide")
 st.title("🏋️ Train")
@@ -98,22 +110,83 @@ def settings_ui(mnist) -> None:
                f"the **{len(mnist.test_images):,}** test images.")
     if not st.button("Start training", type="primary", key="train_start"):
         return
+    start_job(lambda: (
+        CNNConfig(width=width, dropout=dropout) if arch == "cnn" else ANNConfig(units=(units, units),
+                                                                                 dropout=dropout),
+        TrainConfig(epochs=int(epochs), batch_size=batch_size, learning_rate=learning_rate,
+                    optimizer=optimizer, augment=AugmentConfig() if augment else None,
+                    validation_size=n_val, limit=chosen - n_val, seed=int(seed)),
+        None), mnist, owner)
+
+
+def start_job(configure, mnist, owner: str) -> None:
+    """Start the job that ``configure()`` describes as ``(model config, train config, fine-tune
+    spec or None)``; a bad setting or a busy server gets a message instead."""
     try:
-        model_config = (CNNConfig(width=width, dropout=dropout) if arch == "cnn"
-                        else ANNConfig(units=(units, units), dropout=dropout))
-        train_config = TrainConfig(epochs=int(epochs), batch_size=batch_size, learning_rate=learning_rate,
-                                   optimizer=optimizer, augment=AugmentConfig() if augment else None,
-                                   validation_size=n_val, limit=chosen - n_val, seed=int(seed))
-    except ValueError as exc:
-        st.error(f"Cannot train with these settings: {exc}")
+        model_config, train_config, spec = configure()
+    except (ValueError, KeyError, registry.ModelError) as exc:
+        st.error(f"Cannot train with these settings: {plain(exc)}")
         return
     try:
-        job = RUNNER.start(model_config, train_config, lambda: mnist, owner=owner.strip() or ANONYMOUS)
+        job = RUNNER.start(model_config, train_config, lambda: mnist, owner=owner.strip() or ANONYMOUS,
+                           fine_tune=spec)
     except BusyError as exc:
         st.warning(f"Not started: {plain(exc)}.")
         return
     remember(job)
     st.rerun()
+
+
+def fine_tune_ui(mnist) -> None:
+    """Fine-tuning settings: which model, how much MNIST to mix in, how much handwriting to hold out."""
+    try:
+        images, labels = handwriting_store().arrays()
+    except HandwritingError as exc:
+        st.error(f"The handwriting set cannot be used: {plain(exc)}")
+        return
+    if len(labels) < MIN_HANDWRITING:
+        st.info(f"Your handwriting set has {len(labels)} samples: save at least {MIN_HANDWRITING} "
+                f"labelled drawings on the Draw & Predict page (more is better, of every digit).")
+        return
+    names = usable_model_names()
+    left, middle, right = st.columns(3)
+    with left:
+        base = st.selectbox("Model to fine-tune", names, index=default_index(names), key="train_base",
+                            help="A copy is trained; the saved model itself is not changed.")
+        epochs = st.number_input("Epochs", 1, 20, 3, key="train_ft_epochs",
+                                 help="Passes over the mix of MNIST and your digits.")
+    with middle:
+        learning_rate = st.select_slider("Learning rate", LEARNING_RATES, 3e-4, key="train_ft_lr",
+                                         format_func=lambda v: f"{v:g}",
+                                         help="Lower than for a new model, so that it adapts without "
+                                              "forgetting.")
+        augment = st.toggle("Augmentation", True, key="train_ft_augment",
+                            help="Random distortions of every image, yours included.")
+    with right:
+        mnist_images = st.select_slider("MNIST images mixed in", [1000, 5000, 20000], 5000,
+                                        key="train_ft_mnist", format_func=lambda v: f"{v // 1000}k",
+                                        help="Keeps the model good on MNIST while it learns your hand.")
+        held_out = st.slider("Held out for measuring", 10, 50, 25, 5, format="%d%%", key="train_ft_held_out",
+                             help="Share of each digit's samples never trained on: the fair measure.")
+    owner = st.text_input("Your name (optional)", max_chars=40, key="train_owner",
+                          help="Shown to other users of this server while your training runs.")
+    spec = FineTuneSpec(base, images, labels, held_out=held_out / 100, mnist_images=mnist_images)
+    counts = plan(spec)
+    st.caption(f"Trains on **{counts.trained}** of your digits (each shown {counts.repeat}× per epoch) "
+               f"mixed with **{mnist_images:,}** MNIST images; measures on the other **{counts.held_out}** "
+               f"of your digits, and on MNIST's **{len(mnist.test_images):,}** test images.")
+    if not st.button("Start fine-tuning", type="primary", key="train_start"):
+        return
+
+    def configure():
+        card = registry.read_card(base)
+        return (model_config_from_dict(card["architecture"], card.get("config", {})),
+                TrainConfig(epochs=int(epochs), batch_size=64, learning_rate=learning_rate,
+                            augment=AugmentConfig() if augment else None,
+                            validation_size=min(1000, counts.mix // 10), warmup_epochs=0.0),
+                spec)
+
+    start_job(configure, mnist, owner)
 
 
 def progress_ui(snap) -> None:
@@ -160,7 +233,8 @@ def live_ui(job, owner: bool) -> None:
         st.rerun()
     with st.container(key="train_live"):
         who = "Your" if owner else f"{plain(snap.owner)}'s"
-        st.subheader(f"{who} {snap.arch.upper()} is training")
+        what = f"fine-tuning of {plain(snap.base_model)}" if snap.base_model else snap.arch.upper()
+        st.subheader(f"{who} {what} is training")
         progress_ui(snap)
         if owner:
             if snap.stopping:
@@ -187,24 +261,55 @@ def result_ui(job, snap) -> None:
     else:
         st.success(f"Finished {len(snap.history)} epochs in {format_duration(snap.training_seconds)}{best}.")
     with st.container(key="train_result"):
-        accuracy, baseline, seconds, parameters = st.columns(4)
-        delta = None
-        if snap.baseline_accuracy is not None:
-            delta = f"{(snap.test_accuracy - snap.baseline_accuracy) * 100:+.2f} pp vs shipped"
-        accuracy.metric("Test accuracy", f"{snap.test_accuracy:.2%}", delta)
-        baseline.metric(f"Shipped {snap.arch.upper()}",
-                        f"{snap.baseline_accuracy:.2%}" if snap.baseline_accuracy is not None else "–",
-                        help="The shipped model of the same architecture on the same test set.")
-        seconds.metric("Training time", format_duration(snap.training_seconds))
-        parameters.metric("Parameters", f"{snap.parameters:,}")
+        if snap.base_model:
+            fine_tune_result_ui(snap)
+        else:
+            new_model_result_ui(snap)
     curves_ui(snap)
     save_ui(job, snap)
+
+
+def new_model_result_ui(snap) -> None:
+    accuracy, baseline, seconds, parameters = st.columns(4)
+    delta = None
+    if snap.baseline_accuracy is not None:
+        delta = f"{(snap.test_accuracy - snap.baseline_accuracy) * 100:+.2f} pp vs shipped"
+    accuracy.metric("Test accuracy", f"{snap.test_accuracy:.2%}", delta)
+    baseline.metric(f"Shipped {snap.arch.upper()}",
+                    f"{snap.baseline_accuracy:.2%}" if snap.baseline_accuracy is not None else "–",
+                    help="The shipped model of the same architecture on the same test set.")
+    seconds.metric("Training time", format_duration(snap.training_seconds))
+    parameters.metric("Parameters", f"{snap.parameters:,}")
+
+
+def points(after: float, before: float) -> str:
+    return f"{(after - before) * 100:+.2f} pp"
+
+
+def fine_tune_result_ui(snap) -> None:
+    """Handwriting accuracy before and after, and whether MNIST accuracy held."""
+    handwriting, mnist, seconds = st.columns(3)
+    handwriting.metric(f"My handwriting ({snap.handwriting_held_out} held-out digits)",
+                       f"{snap.handwriting_after:.2%}",
+                       f"{points(snap.handwriting_after, snap.handwriting_before)} "
+                       f"(was {snap.handwriting_before:.2%})")
+    mnist.metric("MNIST test accuracy", f"{snap.test_accuracy:.2%}",
+                 f"{points(snap.test_accuracy, snap.baseline_accuracy)} (was {snap.baseline_accuracy:.2%})")
+    seconds.metric("Training time", format_duration(snap.training_seconds))
+    drop = snap.baseline_accuracy - snap.test_accuracy
+    if drop > 0.005:
+        st.warning(f"MNIST accuracy fell by {drop * 100:.2f} points: try fewer epochs, a lower learning "
+                   f"rate or more MNIST images in the mix.")
+    else:
+        st.caption(f"MNIST accuracy held: {snap.baseline_accuracy:.2%} before, {snap.test_accuracy:.2%} "
+                   f"after fine-tuning {plain(snap.base_model)}.")
 
 
 def save_ui(job, snap) -> None:
     st.subheader("Keep this model?")
     name_column, options_column = st.columns([2, 1])
-    name = name_column.text_input("Name", f"{snap.arch}-{dt.datetime.now():%m%d-%H%M}", key="train_name",
+    stem = f"{snap.base_model}-mine" if snap.base_model else snap.arch
+    name = name_column.text_input("Name", f"{stem}-{dt.datetime.now():%m%d-%H%M}", key="train_name",
                                   max_chars=64, help=registry.NAME_RULE.capitalize() + ".")
     with options_column:
         overwrite = st.checkbox("Replace a model of that name", key="train_overwrite",
@@ -290,5 +395,11 @@ elif running is not None:
 else:
     data = train_data_ui()
     if data is not None:
-        settings_ui(data)
+        mode = st.radio("What to train", [NEW, FINE_TUNE], horizontal=True, key="train_mode",
+                        help="Fine-tuning teaches a saved model your own handwriting (My handwriting "
+                             "page) while MNIST keeps it general.")
+        if mode == NEW:
+            settings_ui(data)
+        else:
+            fine_tune_ui(data)
 runs_ui()

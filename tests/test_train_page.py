@@ -203,3 +203,43 @@ def test_the_default_chosen_here_is_where_the_other_pages_start(env):
     assert draw.selectbox(key="draw_model").value == "favourite"
     home = AppTest.from_file(str(ROOT / "Home.py"), default_timeout=60).run()
     assert any("the default" in c.value for c in home.caption)
+
+
+def test_fine_tuning_on_my_handwriting_shows_before_and_after_and_saves_a_new_model(env, monkeypatch):
+    from digit_core.handwriting import DB_ENV, HandwritingStore
+    from tests.test_finetune import sideways_writer
+
+    store = HandwritingStore(env / "handwriting.sqlite")
+    store.add_many(*sideways_writer(60))
+    monkeypatch.setenv(DB_ENV, str(store.path))
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    at.radio(key="train_mode").set_value("Fine-tune a saved model on my handwriting").run()
+    assert not at.exception
+    assert any("measures on the other **20** of your digits" in c.value for c in at.caption)
+    at.number_input(key="train_ft_epochs").set_value(2)
+    at.select_slider(key="train_ft_mnist").set_value(1000)
+    at.button(key="train_start").click().run()
+    assert not at.exception, at.exception
+    job = RUNNER.get(at.session_state["train_job"])
+    run_until(at, "train_result")
+    snap = job.snapshot()
+    shown = {m.label: m for m in elements(block(at, "train_result"), "Metric")}
+    held_out = shown["My handwriting (20 held-out digits)"]
+    assert held_out.value == f"{snap.handwriting_after:.2%}"
+    assert f"was {snap.handwriting_before:.2%}" in held_out.delta
+    assert shown["MNIST test accuracy"].value == f"{snap.test_accuracy:.2%}"
+    at.text_input(key="train_name").set_value("ann-mine")
+    at.button(key="train_save").click().run()
+    card = registry.read_card("ann-mine")
+    assert card["fine_tuned_from"] == "ann" and card["handwriting"]["held_out"] == 20
+    assert registry.read_card("ann").get("fine_tuned_from") is None  # must not: change the base model
+
+
+def test_fine_tuning_waits_for_enough_handwriting(env, monkeypatch):
+    from digit_core.handwriting import DB_ENV
+
+    monkeypatch.setenv(DB_ENV, str(env / "empty.sqlite"))
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    at.radio(key="train_mode").set_value("Fine-tune a saved model on my handwriting").run()
+    assert any("has 0 samples" in i.value for i in at.info)
+    assert not [b for b in at.button if b.key == "train_start"]
