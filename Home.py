@@ -27,6 +27,7 @@ def model_card_ui(entry, default: str) -> None:
 DRAW_PAGE = "pages/1_✏️_Draw_and_Predict.py"
 EVALUATE_PAGE = "pages/2_📊_Evaluate.py"
 TRAIN_PAGE = "pages/3_🏋️_Train.py"
+HANDWRITING_PAGE = "pages/4_📝_My_handwriting.py"
 
 
 def home() -> None:
@@ -41,6 +42,8 @@ def home() -> None:
                  icon="📊")
     st.page_link(TRAIN_PAGE, label="Train: train an ANN or a CNN here, watch it learn, keep the best runs",
                  icon="🏋️")
+    st.page_link(HANDWRITING_PAGE, label="My handwriting: your saved drawings, to measure every model on "
+                 "them and fine-tune one", icon="📝")
     entries = list_models()
     if not entries:
         st.warning(f"No models found in `{models_dir()}`. Train one with `{TRAIN_COMMAND}`.")

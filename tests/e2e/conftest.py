@@ -8,9 +8,12 @@ downloads a browser here. Without it, or without Playwright, the tests are skipp
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+
+from digit_core.handwriting import DB_ENV
 
 from .server import CHROMIUM_ARGS, ROOT, ServerError, streamlit_server
 
@@ -38,8 +41,15 @@ def chromium_path() -> str:
 
 
 @pytest.fixture(scope="session")
-def server_url(chromium_path):
+def handwriting_db(tmp_path_factory) -> Path:
+    """The handwriting database the browser tests' server writes to (never the project's)."""
+    return tmp_path_factory.mktemp("handwriting") / "handwriting.sqlite"
+
+
+@pytest.fixture(scope="session")
+def server_url(chromium_path, handwriting_db):
     """Base URL of a ``streamlit run Home.py`` started for this session, stopped at the end."""
+    os.environ[DB_ENV] = str(handwriting_db)  # the server inherits it
     if not (ROOT / "models" / "cnn.keras").exists():
         pytest.fail(f"the shipped model {ROOT / 'models' / 'cnn.keras'} is missing: the browser tests "
                     "assert what it reads")
