@@ -137,6 +137,9 @@ def single_digit_ui() -> None:
         if prepared is None or prepared.blank:
             st.info("Draw a digit on the canvas: the prediction appears as soon as you lift the pen.")
             return
+        if prepared.not_a_digit:  # a scribble still gets the model's answer, flagged as such
+            st.warning(f"{prepared.not_a_digit.capitalize()}. The answer below is the model's guess "
+                       f"all the same.")
         if compare:
             answers = {}
             for column, name in zip(st.columns(2), ("ann", "cnn")):

@@ -200,3 +200,21 @@ def test_a_damaged_handwriting_set_gives_a_message_and_the_prediction_stays(monk
     assert not at.exception
     assert any("is damaged" in e.value for e in at.error)
     assert elements(block(at, "prediction"), "Metric")[0].value == "3"
+
+
+def test_a_scribble_is_flagged_as_not_a_digit_while_the_guess_is_still_shown(monkeypatch):
+    rng = np.random.default_rng(0)
+    scribble = np.zeros((280, 280, 4), np.uint8)
+    scribble[..., 3] = 255
+    dots = rng.random((280, 280)) < 0.08  # specks all over, as a pen tapped at random
+    scribble[dots, :3] = 255
+    at = run_page(monkeypatch, {"draw_canvas": scribble})
+    assert not at.exception
+    prediction = block(at, "prediction")
+    assert any("does not look like a digit" in w.value for w in elements(prediction, "Warning"))
+    assert elements(prediction, "Metric")  # the model's answer is still there
+
+
+def test_a_clear_digit_is_not_flagged(monkeypatch):
+    at = run_page(monkeypatch, {"draw_canvas": drawing(4)})
+    assert not any("does not look like a digit" in w.value for w in at.warning)
