@@ -50,8 +50,9 @@ if on_handwriting and test_set is None:
 # Each cache is keyed by the model file's stamp (and the data's fingerprint): a second visit is
 # instant, and a re-saved model is evaluated afresh.
 @st.cache_data(show_spinner="Evaluating on the test set…", max_entries=16)
-def probabilities_of(name: str, stamp: tuple[int, int], fingerprint: str):
-    return predict(load_model_ui(name), test_set.images)
+def probabilities_of(name: str, stamp: tuple[int, int], fingerprint: str, _images):
+    # ``_images`` is not hashed: the fingerprint stands for it.
+    return predict(load_model_ui(name), _images)
 
 
 @st.cache_data(max_entries=16)
@@ -84,7 +85,7 @@ def report(name: str):
     except (registry.ModelError, KeyError, TypeError, ValueError) as exc:
         st.warning(f"No figures for model {plain(name)}: its card cannot be used ({plain(exc)}).")
         return None
-    probabilities = probabilities_of(name, model_stamp(name), test_set.fingerprint)
+    probabilities = probabilities_of(name, model_stamp(name), test_set.fingerprint, test_set.images)
     return evaluate(probabilities, test_set.labels), probabilities, card
 
 
@@ -247,9 +248,7 @@ def compare_ui() -> None:
 
 def mnist_vs_handwriting_ui() -> None:
     """Every model's MNIST accuracy (from its card) beside its accuracy on the handwriting set."""
-    handwriting = test_set if on_handwriting else None
-    if handwriting is None:
-        st.caption("Choose **My handwriting** as the test set in the sidebar to add your own digits here.")
+    handwriting = test_set if on_handwriting else handwriting_set_ui()
     rows = []
     for name in names:
         try:
@@ -258,7 +257,8 @@ def mnist_vs_handwriting_ui() -> None:
             continue
         row = {"model": name, "MNIST": card.get("test_accuracy")}
         if handwriting is not None:
-            probabilities = probabilities_of(name, model_stamp(name), handwriting.fingerprint)
+            probabilities = probabilities_of(name, model_stamp(name), handwriting.fingerprint,
+                                             handwriting.images)
             row["my handwriting"] = evaluate(probabilities, handwriting.labels).accuracy
         rows.append(row)
     frame = pd.DataFrame(rows)

@@ -17,7 +17,7 @@ st.title("📝 My handwriting")
 st.write("Digits you drew and labelled on the Draw & Predict page. Evaluate every model on them on "
          "the Evaluate page, and fine-tune a model on them on the Train page.")
 store = handwriting_store()
-st.caption(f"Stored in `{plain(store.path)}` (set `DIGIT_HANDWRITING_DB` to use another file).")
+st.caption(f"Stored in {plain(store.path)} (set `DIGIT_HANDWRITING_DB` to use another file).")
 
 notice = st.session_state.pop("hw_notice", None)
 if notice:

@@ -161,3 +161,17 @@ def test_an_empty_handwriting_set_says_how_to_fill_it(monkeypatch, drawn_set, tm
     assert not at.exception
     assert any("handwriting set is empty" in i.value for i in at.info)
     assert not at.metric  # must not: show MNIST figures as if they were the handwriting's
+
+
+def test_the_versus_tab_adds_the_handwriting_set_even_when_mnist_is_the_test_set(monkeypatch, drawn_set,
+                                                                                 tmp_path):
+    from digit_core.handwriting import DB_ENV, HandwritingStore
+
+    folder, images, labels = drawn_set
+    store = HandwritingStore(tmp_path / "hw.sqlite")
+    store.add_many(images[:20], labels[:20])
+    monkeypatch.setenv(DB_ENV, str(store.path))
+    at = run_page(monkeypatch, folder)
+    table = elements(block(at, "eval_versus"), "Dataframe")[0].value.set_index("model")
+    expected = evaluate(predict(load_model("ann"), images[:20]), labels[:20]).accuracy
+    assert table.loc["ann", "my handwriting"] == pytest.approx(expected)
