@@ -31,6 +31,7 @@ BUSY_TIMEOUT_S = 10.0  # how long a writer waits for another one before giving u
 MAX_IMPORT_BYTES = 200 * 2**20
 MAX_IMPORT_SAMPLES = 100_000
 MAX_PNG_BYTES = 2 * 2**20  # one raw drawing
+MAX_LABELS_BYTES = 10 * 2**20  # labels.csv of an imported zip
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS samples (
@@ -119,6 +120,9 @@ class HandwritingStore:
                 raise HandwritingError(f"the handwriting set {self.path} is busy (locked by another "
                                        f"program); try again in a moment") from exc
             raise HandwritingError(f"the handwriting set {self.path} cannot be used: {exc}") from exc
+        except sqlite3.IntegrityError as exc:  # a row the schema refuses: not a damaged file
+            _rollback(conn)
+            raise HandwritingError(f"a sample was refused by the handwriting set: {exc}") from exc
         except sqlite3.DatabaseError as exc:
             _rollback(conn)
             raise HandwritingError(f"the handwriting set {self.path} is damaged ({exc}); move it away "
@@ -205,7 +209,8 @@ class HandwritingStore:
         return buffer.getvalue()
 
     def export_zip(self) -> bytes:
-        """A zip of ``<id>_<label>.png`` model inputs and ``labels.csv`` (file, label)."""
+        """A zip of ``<n>_<label>.png`` model inputs (n counts from 0) and ``labels.csv``
+        (columns ``file``, ``label``)."""
         images, labels = self.arrays()
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -245,12 +250,30 @@ def fingerprint(images: np.ndarray, labels: np.ndarray) -> str:
     return digest.hexdigest()[:16]
 
 
+def _npy_shape(archive: zipfile.ZipFile, member: str) -> tuple[int, ...]:
+    """The shape an ``.npy`` member declares, read from its header without loading the array."""
+    with archive.open(member) as f:
+        version = np.lib.format.read_magic(f)
+        shape, _, _ = (np.lib.format.read_array_header_1_0(f) if version == (1, 0)
+                       else np.lib.format.read_array_header_2_0(f))
+    return shape
+
+
 def read_npz(data: bytes) -> tuple[np.ndarray, np.ndarray]:
-    """``images`` and ``labels`` from an ``.npz`` export, checked; no pickles are loaded."""
+    """``images`` and ``labels`` from an ``.npz`` export, checked; no pickles are loaded, and the
+    declared sizes are checked before any array is (a small file may declare a huge one)."""
     try:
-        with np.load(io.BytesIO(data), allow_pickle=False) as archive:
-            if "images" not in archive or "labels" not in archive:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = set(archive.namelist())
+            if not {"images.npy", "labels.npy"} <= names:
                 raise HandwritingError("the .npz must hold arrays named 'images' and 'labels'")
+            shape = _npy_shape(archive, "images.npy")
+            if len(shape) != 3 or shape[1:] != (IMAGE_SIZE, IMAGE_SIZE):
+                raise HandwritingError(f"images must have shape (N, {IMAGE_SIZE}, {IMAGE_SIZE}), got {shape}")
+            if shape[0] > MAX_IMPORT_SAMPLES or _npy_shape(archive, "labels.npy") != (shape[0],):
+                raise HandwritingError(f"{shape[0]:,} images: at most {MAX_IMPORT_SAMPLES:,}, each with "
+                                       f"one label")
+        with np.load(io.BytesIO(data), allow_pickle=False) as archive:
             images, labels = archive["images"], archive["labels"]
     except HandwritingError:
         raise
@@ -267,12 +290,14 @@ def read_zip(data: bytes) -> tuple[np.ndarray, np.ndarray]:
         raise HandwritingError(f"not a readable zip file ({exc})") from exc
     with archive:
         try:
+            if archive.getinfo("labels.csv").file_size > MAX_LABELS_BYTES:
+                raise HandwritingError(f"labels.csv is larger than {MAX_LABELS_BYTES // 2**20} MB")
             table = archive.read("labels.csv").decode("utf-8")
+            rows = list(csv.DictReader(io.StringIO(table)))
         except KeyError as exc:
             raise HandwritingError("the zip has no labels.csv (columns: file, label)") from exc
-        except (UnicodeDecodeError, zipfile.BadZipFile, OSError) as exc:
+        except (UnicodeDecodeError, zipfile.BadZipFile, OSError, csv.Error) as exc:
             raise HandwritingError(f"labels.csv cannot be read ({exc})") from exc
-        rows = list(csv.DictReader(io.StringIO(table)))
         if rows and not {"file", "label"} <= set(rows[0]):
             raise HandwritingError("labels.csv needs the columns file and label")
         if len(rows) > MAX_IMPORT_SAMPLES:
@@ -286,11 +311,10 @@ def read_zip(data: bytes) -> tuple[np.ndarray, np.ndarray]:
                 if info.file_size > MAX_PNG_BYTES:
                     raise HandwritingError(f"{where}: {row['file']} is too large")
                 with Image.open(io.BytesIO(archive.read(info))) as picture:
-                    picture = picture.convert("L")
-                    if picture.size != (IMAGE_SIZE, IMAGE_SIZE):
+                    if picture.size != (IMAGE_SIZE, IMAGE_SIZE):  # checked before decoding
                         raise HandwritingError(f"{where}: {row['file']} is {picture.size[0]}x"
                                                f"{picture.size[1]}, not {IMAGE_SIZE}x{IMAGE_SIZE}")
-                    images.append(np.asarray(picture, dtype=np.uint8))
+                    images.append(np.asarray(picture.convert("L"), dtype=np.uint8))
             except HandwritingError:
                 raise
             except KeyError as exc:

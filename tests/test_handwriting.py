@@ -170,7 +170,9 @@ MALFORMED = {
     "npz of the wrong shape": ("set.npz", npz(images=np.zeros((2, 28, 20), np.uint8),
                                               labels=np.array([1, 2])), "shape"),
     "npz holding pickles": ("set.npz", npz(images=np.array([object()] * 2), labels=np.array([1, 2])),
-                            "not a readable .npz"),
+                            "shape"),
+    "a labels.csv too large to read": ("set.zip", zip_of({"labels.csv": "file,label\n" + "x" * (11 * 2**20)}),
+                                       "larger than 10 MB"),
     "a text file": ("set.txt", b"hello", "expected a .npz or a .zip"),
 }
 
@@ -184,3 +186,21 @@ def test_a_malformed_archive_is_refused_and_nothing_is_half_imported(store, case
         store.import_file(name, data)
     after = store.arrays()
     assert fingerprint(*after) == fingerprint(*before)
+
+
+def test_an_npz_declaring_too_many_samples_is_refused_before_it_is_loaded(store):
+    import tracemalloc
+
+    buffer = io.BytesIO()
+    count = 100_001
+    np.savez_compressed(buffer, images=np.zeros((count, 28, 28), np.uint8), labels=np.zeros(count, np.uint8))
+    data = buffer.getvalue()  # about 100 kB that would unpack to 78 MB
+    tracemalloc.start()
+    try:
+        with pytest.raises(HandwritingError, match="at most 100,000"):
+            store.import_file("huge.npz", data)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 10 * 2**20, f"{peak / 2**20:.0f} MB allocated: the arrays were unpacked"
+    assert store.counts() == [0] * 10
