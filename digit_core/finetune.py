@@ -65,9 +65,18 @@ class FineTuneResult:
     held_out: int  # handwriting samples measured on
 
 
+def unique(images: np.ndarray, labels: np.ndarray):
+    """The samples with identical images counted once (the first one kept), in their order."""
+    _, first = np.unique(images.reshape(len(images), -1), axis=0, return_index=True)
+    keep = np.sort(first)
+    return images[keep], labels[keep]
+
+
 def split_set(images: np.ndarray, labels: np.ndarray, held_out: float, seed: int = 0):
     """Stratified split: ``held_out`` of each digit's samples (at least one where a digit has two
-    or more) are kept apart. Returns ``(train_x, train_y, test_x, test_y)``."""
+    or more) are kept apart. Duplicates (a drawing saved twice, a set imported twice) count once,
+    so no sample is both trained on and measured. Returns ``(train_x, train_y, test_x, test_y)``."""
+    images, labels = unique(images, labels)
     rng = np.random.default_rng(seed)
     test_idx = []
     for digit in range(NUM_CLASSES):
@@ -87,14 +96,18 @@ def auto_repeat(mnist_count: int, handwriting_count: int) -> int:
     return int(np.clip(round(wanted), 1, MAX_REPEAT))
 
 
-def mix(mnist: Mnist, images: np.ndarray, labels: np.ndarray, mnist_count: int, repeat: int, seed: int = 0):
-    """``mnist_count`` random MNIST training images plus ``repeat`` copies of each handwriting
-    sample (training shuffles them together). Returns ``(images, labels)``."""
-    pick = np.random.default_rng(seed).permutation(len(mnist.train_images))[:mnist_count]
+def mix(mnist: Mnist, images: np.ndarray, labels: np.ndarray, mnist_count: int, repeat: int,
+        validation_size: int = 0, seed: int = 0):
+    """Random MNIST training images, ``validation_size`` of them kept apart for validation, the
+    next ``mnist_count`` with ``repeat`` copies of each handwriting sample (training shuffles them
+    together). Returns ``(mix_x, mix_y), (val_x, val_y)``; the validation part is MNIST only, so
+    that picking the best epoch never rewards memorised handwriting."""
+    order = np.random.default_rng(seed).permutation(len(mnist.train_images))
+    val, pick = order[:validation_size], order[validation_size:validation_size + mnist_count]
     mixed_x = np.concatenate([mnist.train_images[pick], np.repeat(images, repeat, axis=0)])
     mixed_y = np.concatenate([mnist.train_labels[pick].astype(np.uint8),
                               np.repeat(labels.astype(np.uint8), repeat)])
-    return mixed_x, mixed_y
+    return (mixed_x, mixed_y), (mnist.train_images[val], mnist.train_labels[val].astype(np.uint8))
 
 
 def fine_tune(spec: FineTuneSpec, train_config: TrainConfig, mnist: Mnist, load_model, load_card,
@@ -117,9 +130,11 @@ def fine_tune(spec: FineTuneSpec, train_config: TrainConfig, mnist: Mnist, load_
     hw_before = evaluate(predict(model, test_x), test_y).accuracy
     mnist_before = evaluate(predict(model, mnist.test_images), mnist.test_labels).accuracy
     repeat = spec.repeat or auto_repeat(spec.mnist_images, len(train_x))
-    mixed_x, mixed_y = mix(mnist, train_x, train_y, spec.mnist_images, repeat, train_config.seed)
-    # The validation part of the mix only picks the best epoch; the held-out handwriting is the measure.
-    result = train(model_config, train_config, mixed_x, mixed_y, model=model, **callbacks)
+    (mixed_x, mixed_y), validation = mix(mnist, train_x, train_y, spec.mnist_images, repeat,
+                                         train_config.validation_size, train_config.seed)
+    # The validation images only pick the best epoch; the held-out handwriting is the measure.
+    result = train(model_config, train_config, mixed_x, mixed_y, model=model, validation=validation,
+                   **callbacks)
     if on_test is not None:
         on_test()
     hw_after = evaluate(predict(result.model, test_x), test_y).accuracy

@@ -218,15 +218,20 @@ def train(
     on_batch: Callable[[BatchProgress], None] | None = None,
     on_epoch: Callable[[EpochProgress], None] | None = None,
     cancel: threading.Event | None = None,
+    validation: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> TrainResult:
     """Train a model on ``images`` ``(N, 28, 28) uint8`` and ``labels`` ``(N,)`` ints 0..9.
 
     ``model``, when given, is trained further (fine-tuning) instead of building a new one from
     ``model_config``. Setting ``cancel`` stops training after the current batch; either way the
-    best weights seen at an epoch end are restored before returning.
+    best weights seen at an epoch end are restored before returning. ``validation``, when given as
+    ``(images, labels)``, is used instead of holding out ``validation_size`` of ``images``.
     """
     keras.utils.set_random_seed(train_config.seed)
-    train_x, train_y, val_x, val_y = split_data(images, labels, train_config)
+    if validation is None:
+        train_x, train_y, val_x, val_y = split_data(images, labels, train_config)
+    else:
+        (train_x, train_y), (val_x, val_y) = (images, labels), validation
     batch_size = min(train_config.batch_size, len(train_x))
     train_ds = make_dataset(train_x, train_y, batch_size, train_config.augment, train_config.seed)
     steps = int(np.ceil(len(train_x) / batch_size))

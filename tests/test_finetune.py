@@ -35,11 +35,24 @@ def test_split_keeps_a_share_of_every_digit_apart():
     assert not set(train_x[:, 0, 0]) & set(test_x[:, 0, 0])  # no sample on both sides
 
 
-def test_mix_repeats_the_handwriting_beside_the_mnist_images(mnist):
+def test_a_sample_saved_twice_is_never_both_trained_on_and_measured():
+    images, labels = sideways_writer(40)
+    doubled_x, doubled_y = np.concatenate([images, images]), np.concatenate([labels, labels])
+    train_x, _, test_x, _ = split_set(doubled_x, doubled_y, 0.25)
+    assert len(train_x) + len(test_x) == 40
+    trained = {x.tobytes() for x in train_x}
+    assert not any(x.tobytes() in trained for x in test_x)
+
+
+def test_mix_repeats_the_handwriting_beside_the_mnist_images_and_validates_on_mnist_only(mnist):
     images, labels = sideways_writer(20)
-    mixed_x, mixed_y = mix(mnist, images, labels, mnist_count=100, repeat=3)
-    assert len(mixed_x) == len(mixed_y) == 160
+    (mixed_x, mixed_y), (val_x, val_y) = mix(mnist, images, labels, mnist_count=100, repeat=3,
+                                             validation_size=50)
+    assert len(mixed_x) == len(mixed_y) == 160 and len(val_x) == len(val_y) == 50
     assert (mixed_x[100:103] == images[0]).all() and mixed_y[100:103].tolist() == [labels[0]] * 3
+    handwriting = {x.tobytes() for x in images}
+    trained_mnist = {x.tobytes() for x in mixed_x[:100]}
+    assert not any(x.tobytes() in handwriting or x.tobytes() in trained_mnist for x in val_x)
     assert auto_repeat(5000, 100) == 21 and auto_repeat(10, 1000) == 1 and auto_repeat(10**6, 1) == 50
 
 
