@@ -1,5 +1,7 @@
 """Draw & Predict: live prediction on a canvas, a number of several digits, and uploads."""
 
+import re
+
 import streamlit as st
 
 from digit_core.handwriting import HandwritingError, digest, drawing_png
@@ -85,11 +87,13 @@ def save_sample_ui(image, prepared, prediction) -> None:
     # Both widgets act through callbacks, which run before this: the save happens first, so the
     # widgets below are drawn as they are after it.
     drawn = digest(prepared.image)
-    label = prediction.digit if st.session_state.pop("draw_confirmed", False) else None
+    # The click carries the drawing and digit it confirmed: a stroke that came in between voids it.
+    confirmed = st.session_state.pop("draw_confirmed", None)
+    label = confirmed[1] if confirmed is not None and confirmed[0] == drawn else None
     typed = st.session_state.pop("draw_typed", None)
     problem = None
     if typed:
-        if typed.isdigit():
+        if re.fullmatch("[0-9]", typed):  # not str.isdigit: "²" is a digit to it
             label = int(typed)
         else:
             problem = f"Type one digit, 0-9 (not {plain(typed)})."
@@ -105,7 +109,8 @@ def save_sample_ui(image, prepared, prediction) -> None:
     with st.container(key="draw_save"):
         confirm, correct = st.columns(2, vertical_alignment="bottom")
         confirm.button(f"✓ It is a {prediction.digit}: save it", key="draw_confirm", disabled=same,
-                       on_click=st.session_state.update, kwargs={"draw_confirmed": True},
+                       on_click=st.session_state.update,
+                       kwargs={"draw_confirmed": (drawn, prediction.digit)},
                        help="Add this drawing to your handwriting set (see the My handwriting page).")
         correct.text_input(f"Not a {prediction.digit}? Type the right digit, then Enter", max_chars=1,
                            key="draw_label", on_change=typed_label, disabled=same)

@@ -186,10 +186,22 @@ def test_one_click_confirms_the_prediction(monkeypatch, handwriting_db):
     assert [(s.label, s.predicted) for s in handwriting_db.samples()] == [(3, 3)]
 
 
-def test_typing_something_else_than_a_digit_is_refused(monkeypatch, handwriting_db):
+@pytest.mark.parametrize("typed", ["x", "²", "٣", "-"])
+def test_typing_something_else_than_a_digit_is_refused(monkeypatch, handwriting_db, typed):
     at = run_page(monkeypatch, {"draw_canvas": drawing(3)})
-    at.text_input(key="draw_label").set_value("x").run()
+    at.text_input(key="draw_label").set_value(typed).run()
+    assert not at.exception
     assert any("Type one digit" in e.value for e in at.error)
+    assert handwriting_db.counts() == [0] * 10
+
+
+def test_a_confirmation_for_an_earlier_drawing_saves_nothing(monkeypatch, handwriting_db):
+    canvases = {"draw_canvas": drawing(3)}
+    at = run_page(monkeypatch, canvases)
+    at.button(key="draw_confirm").click()
+    canvases["draw_canvas"] = drawing(7)  # a stroke arrived between the click and its run
+    at.run()
+    assert not at.exception
     assert handwriting_db.counts() == [0] * 10
 
 
