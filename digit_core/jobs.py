@@ -262,7 +262,7 @@ class TrainingJob:
         :class:`digit_core.registry.ModelError` when the name is taken (unless ``overwrite``) or
         the disk refuses, ``RuntimeError`` when there is no trained model to save."""
         registry.validate_name(name)
-        if name in registry.SHIPPED:
+        if name.lower() in registry.SHIPPED:  # "CNN" is "cnn" on a case-insensitive disk
             raise ValueError(f"{name!r} is a shipped default; choose another name")
         with self._lock:
             run = self.run
@@ -302,9 +302,10 @@ def _describe(exc: BaseException) -> str:
 class Runner:
     """Starts training jobs one at a time and keeps the last few finished ones for their owners."""
 
-    def __init__(self, keep: int = 4):
+    def __init__(self, keep: int = 8):
         self._lock = threading.Lock()
         self._jobs: OrderedDict[str, TrainingJob] = OrderedDict()
+        self._retired: list[TrainingJob] = []  # forgotten while running: they hold the slot till done
         self._keep = keep
 
     def start(self, model_config: ModelConfig, train_config: TrainConfig, load_data, owner: str,
@@ -316,15 +317,16 @@ class Runner:
                 raise BusyError(busy)
             job = TrainingJob(model_config, train_config, load_data, owner, **kwargs)
             self._jobs[job.id] = job
-            # Finished jobs hold a model in memory: keep only the newest few.
-            while len(self._jobs) > self._keep:
-                oldest = next(iter(self._jobs))
-                self._jobs.pop(oldest)
+            # Unsaved results hold a model in memory: keep only the newest few finished jobs.
+            finished = [key for key, kept in self._jobs.items() if not kept.running]
+            for key in finished[:max(0, len(self._jobs) - self._keep)]:
+                del self._jobs[key]
             job.start()
             return job
 
     def _running(self) -> TrainingJob | None:
-        return next((job for job in self._jobs.values() if job.running), None)
+        self._retired = [job for job in self._retired if job.running]
+        return next((job for job in [*self._jobs.values(), *self._retired] if job.running), None)
 
     def running(self) -> TrainingJob | None:
         """The job training now, whoever started it."""
@@ -339,6 +341,8 @@ class Runner:
         """Drop a finished job and the model it holds (a running one is stopped first)."""
         with self._lock:
             job = self._jobs.pop(job_id, None)
+            if job is not None and job.running:
+                self._retired.append(job)
         if job is not None:
             job.stop()
 

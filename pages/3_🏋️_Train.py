@@ -2,6 +2,7 @@
 runs. The training itself is a :mod:`digit_core.jobs` job, so it outlives this script's run."""
 
 import datetime as dt
+import re
 import shlex
 
 import pandas as pd
@@ -56,8 +57,17 @@ def let_go(notice: str | None = None) -> None:
 
 
 def my_job():
-    """The job this session started (found by session or URL), if the server still has it."""
-    return RUNNER.get(st.session_state.get("train_job") or st.query_params.get("job"))
+    """The job this session started (found by session or URL), if the server still has it; if it
+    does not (a restart, or many newer runs), say so once and forget the id."""
+    job_id = st.session_state.get("train_job") or st.query_params.get("job")
+    job = RUNNER.get(job_id)
+    if job_id and job is None:
+        st.warning("Your last run is no longer kept on this server (it was not saved): the server "
+                   "restarted, or newer runs took its place.")
+        st.session_state.pop("train_job", None)
+        if "job" in st.query_params:
+            del st.query_params["job"]
+    return job
 
 
 def settings_ui(mnist) -> None:
@@ -305,11 +315,20 @@ def fine_tune_result_ui(snap) -> None:
                    f"after fine-tuning {plain(snap.base_model)}.")
 
 
+def suggested_name(snap) -> str:
+    """``cnn-1123-0947``, or ``mymodel-mine-1123-0947`` for a fine-tuning of ``mymodel``, within
+    the 64 characters a name may have (a fine-tuning of a fine-tuning does not grow it)."""
+    stamp = f"{dt.datetime.now():%m%d-%H%M}"
+    if snap.base_model is None:
+        return f"{snap.arch}-{stamp}"
+    base = re.sub(r"-mine-\d{4}-\d{4}$", "", snap.base_model)
+    return f"{base[:64 - len(stamp) - 6]}-mine-{stamp}"
+
+
 def save_ui(job, snap) -> None:
     st.subheader("Keep this model?")
     name_column, options_column = st.columns([2, 1])
-    stem = f"{snap.base_model}-mine" if snap.base_model else snap.arch
-    name = name_column.text_input("Name", f"{stem}-{dt.datetime.now():%m%d-%H%M}", key="train_name",
+    name = name_column.text_input("Name", suggested_name(snap), key="train_name",
                                   max_chars=64, help=registry.NAME_RULE.capitalize() + ".")
     with options_column:
         overwrite = st.checkbox("Replace a model of that name", key="train_overwrite",
@@ -318,18 +337,24 @@ def save_ui(job, snap) -> None:
                                    help="The other pages start with the default model.")
     save, discard = st.columns(2)
     if save.button("Save", type="primary", key="train_save"):
+        name = name.strip()
         try:
-            job.save(name.strip(), overwrite=overwrite)
-            if make_default:
-                registry.set_default(name.strip())
+            job.save(name, overwrite=overwrite)
         except (ValueError, registry.ModelError) as exc:
             st.error(f"Not saved: {plain(exc)}")
             return
-        let_go(f"Saved as **{plain(name.strip())}**" + (", now the default model." if make_default else "."))
+        notice = f"Saved as **{plain(name)}**."
+        if make_default:
+            try:
+                registry.set_default(name)
+                notice = f"Saved as **{plain(name)}**, now the default model."
+            except registry.ModelError as exc:
+                notice += f" It could not be made the default: {plain(exc)}"
+        let_go(notice)
     if discard.button("Discard", key="train_discard"):
         let_go("The run was discarded; nothing was saved.")
     command = job.run.card.get("command") if job.run else None
-    if command:
+    if command and snap.base_model is None:  # fine-tuning has no command line
         st.caption("The same training from the command line:")
         st.code(shlex.join(command), language="bash")
 

@@ -60,9 +60,10 @@ def gallery_ui(counts: list[int]) -> None:
 def export_ui() -> None:
     st.subheader("Export")
     npz_column, zip_column = st.columns(2)
-    npz_column.download_button("Download .npz (images, labels)", store.export_npz(), "handwriting.npz",
+    # Passed as functions: the files are built when clicked, not on every rerun of the page.
+    npz_column.download_button("Download .npz (images, labels)", store.export_npz, "handwriting.npz",
                                "application/octet-stream", key="hw_export_npz")
-    zip_column.download_button("Download .zip (PNGs + labels.csv)", store.export_zip(), "handwriting.zip",
+    zip_column.download_button("Download .zip (PNGs + labels.csv)", store.export_zip, "handwriting.zip",
                                "application/zip", key="hw_export_zip")
 
 

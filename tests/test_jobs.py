@@ -194,6 +194,32 @@ def test_forget_drops_a_job_and_old_ones_are_not_kept_forever(registry_root):
     assert runner.get(jobs[2].id) is None
 
 
+def test_a_forgotten_running_job_keeps_the_slot_until_it_has_stopped(registry_root):
+    runner, gate = Runner(), threading.Event()
+
+    def slow_load():
+        gate.wait(WAIT_S)
+        return tiny_mnist(100)
+
+    job = runner.start(SMALL, quick(epochs=1), slow_load, owner="ada")
+    runner.forget(job.id)
+    assert runner.get(job.id) is None
+    with pytest.raises(BusyError):  # must not: let a second training run beside the stopping one
+        runner.start(SMALL, quick(epochs=1), tiny_mnist, owner="bob")
+    gate.set()
+    assert job.join(WAIT_S)
+    assert runner.start(SMALL, quick(epochs=1), tiny_mnist, owner="bob").join(WAIT_S)
+
+
+def test_a_shipped_name_in_other_letters_is_refused_too(registry_root):
+    job = Runner().start(SMALL, quick(epochs=1), tiny_mnist, owner="ada")
+    assert job.join(WAIT_S)
+    for name in ("CNN", "Ann"):
+        with pytest.raises(ValueError, match="shipped default"):
+            job.save(name)
+    assert list(registry_root.iterdir()) == []
+
+
 def test_save_writes_the_model_and_card_and_refuses_shipped_or_taken_names(registry_root):
     data = tiny_mnist()
     job = Runner().start(SMALL, quick(epochs=1), lambda: data, owner="ada")

@@ -1,6 +1,7 @@
 """The Train page through AppTest: a real (tiny) training in the background, its live metrics,
 saving under a checked name, the runs table, stopping, and a second user who may only watch."""
 
+import re
 import shutil
 import time
 from pathlib import Path
@@ -228,6 +229,7 @@ def test_fine_tuning_on_my_handwriting_shows_before_and_after_and_saves_a_new_mo
     assert held_out.value == f"{snap.handwriting_after:.2%}"
     assert f"was {snap.handwriting_before:.2%}" in held_out.delta
     assert shown["MNIST test accuracy"].value == f"{snap.test_accuracy:.2%}"
+    assert re.fullmatch(r"ann-mine-\d{4}-\d{4}", at.text_input(key="train_name").value)
     at.text_input(key="train_name").set_value("ann-mine")
     at.button(key="train_save").click().run()
     card = registry.read_card("ann-mine")
@@ -243,3 +245,12 @@ def test_fine_tuning_waits_for_enough_handwriting(env, monkeypatch):
     at.radio(key="train_mode").set_value("Fine-tune a saved model on my handwriting").run()
     assert any("has 0 samples" in i.value for i in at.info)
     assert not [b for b in at.button if b.key == "train_start"]
+
+
+def test_a_run_the_server_no_longer_holds_is_explained_not_silently_dropped(env):
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.query_params["job"] = "gone-after-a-restart"
+    at.run()
+    assert not at.exception
+    assert any("no longer kept on this server" in w.value for w in at.warning)
+    assert "job" not in at.query_params and at.button(key="train_start")
