@@ -21,6 +21,24 @@ from digit_core.handwriting import HandwritingError, HandwritingStore, fingerpri
 TRAIN_COMMAND = registry.TRAIN_COMMAND
 
 
+def _keep_keras_state_between_runs() -> None:
+    """Stop Streamlit from clearing Keras' global state after every script run of every session.
+
+    That clearing (``script_runner._clean_problem_modules``) resets layer-name counters, seeds and
+    TensorFlow's default graph for every thread, so a training running in the background
+    (:mod:`digit_core.jobs`) failed at random with "the name 'activation' is used 2 times" when
+    another session's run ended while it built its model. The app needs no such clearing: its models
+    are cached on purpose, and it uses no matplotlib (the other module that function cleans).
+    """
+    from streamlit.runtime.scriptrunner import script_runner
+
+    if hasattr(script_runner, "_clean_problem_modules"):
+        script_runner._clean_problem_modules = lambda: None
+
+
+_keep_keras_state_between_runs()
+
+
 @st.cache_resource(max_entries=8, show_spinner="Loading model…")
 def _cached_model(name: str, stamp: tuple[int, int]):
     # ``stamp`` (modification time, size) is part of the key, so a re-saved file is picked up.

@@ -254,3 +254,14 @@ def test_a_run_the_server_no_longer_holds_is_explained_not_silently_dropped(env)
     assert not at.exception
     assert any("no longer kept on this server" in w.value for w in at.warning)
     assert "job" not in at.query_params and at.button(key="train_start")
+
+
+def test_a_page_run_leaves_the_keras_state_of_a_training_thread_alone(env):
+    import keras
+
+    before = keras.layers.Dense(1).name  # Keras numbers unnamed layers from its global state
+    AppTest.from_file(PAGE, default_timeout=120).run()
+    after = keras.layers.Dense(1).name
+    # Streamlit's default clean-up after a run resets that state, which broke trainings running
+    # in the background: the counter must go on, not start again.
+    assert after != "dense" and after != before, (before, after)
