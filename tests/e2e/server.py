@@ -14,7 +14,9 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -32,17 +34,57 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def healthy(url: str) -> bool:
+def healthy(url: str, timeout: float = 2.0) -> bool:
     try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=timeout) as response:
             return response.read().strip() == b"ok"
     except (urllib.error.URLError, OSError):
         return False
 
 
+@dataclass
+class Server:
+    """A running ``streamlit run Home.py``: its URL, its process, and what it has printed."""
+
+    url: str
+    process: subprocess.Popen
+    _log: IO[str]
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def output(self, since: int = 0) -> str:
+        """What the server has printed from byte ``since`` on (see :meth:`log_size`)."""
+        # pread leaves the file offset alone: the server writes through the same open file.
+        fd = self._log.fileno()
+        size = os.fstat(fd).st_size
+        return os.pread(fd, max(0, size - since), since).decode("utf-8", errors="replace")
+
+    def log_size(self) -> int:
+        """Bytes printed so far: pass to :meth:`output` to read only what comes after now."""
+        return os.fstat(self._log.fileno()).st_size
+
+    def rss_kib(self) -> int:
+        """The server process's resident memory (VmRSS) in KiB."""
+        return rss_kib(self.pid)
+
+
+SERVERS: dict[str, Server] = {}  # the running servers by URL, for tests that get only the URL
+
+
+def rss_kib(pid: int | str = "self") -> int:
+    """VmRSS of process ``pid`` in KiB, from /proc (Linux)."""
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS in /proc/{pid}/status")
+
+
 @contextmanager
-def streamlit_server(timeout: float = 60.0) -> Iterator[str]:
-    """Serve the app on a free loopback port with the shipped models; yield its base URL."""
+def running_server(timeout: float = 60.0) -> Iterator[Server]:
+    """Serve the app on a free loopback port with the shipped models; yield the :class:`Server`."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
@@ -52,10 +94,10 @@ def streamlit_server(timeout: float = 60.0) -> Iterator[str]:
                "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
     with tempfile.TemporaryFile(mode="w+", encoding="utf-8") as log:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        server = Server(url, process, log)
 
         def output() -> str:
-            log.seek(0)
-            return log.read()[-5000:]
+            return server.output()[-5000:]
 
         try:
             deadline = time.monotonic() + timeout
@@ -67,14 +109,23 @@ def streamlit_server(timeout: float = 60.0) -> Iterator[str]:
                     raise ServerError(f"streamlit did not answer {url}/_stcore/health within "
                                       f"{timeout:.0f} s:\n{output()}")
                 time.sleep(0.25)
-            yield url
+            SERVERS[url] = server
+            yield server
         finally:
+            SERVERS.pop(url, None)
             process.terminate()
             try:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=10)
+
+
+@contextmanager
+def streamlit_server(timeout: float = 60.0) -> Iterator[str]:
+    """Serve the app on a free loopback port with the shipped models; yield its base URL."""
+    with running_server(timeout) as server:
+        yield server.url
 
 
 def interpolate(stroke, step: float = 5.0):
