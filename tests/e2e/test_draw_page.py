@@ -138,7 +138,7 @@ def test_uploads_are_predicted_each_with_its_own_error(page, server_url):
     expect(page.get_by_text("two.png: 2", exact=True)).to_be_visible(timeout=ANSWER_MS)
     error = page.locator('[data-testid="stAlertContentError"]')
     expect(error).to_have_count(1, timeout=ANSWER_MS)
-    expect(error).to_contain_text("notes.png: not an image file")
+    expect(error).to_contain_text("notes.png: this is a text file, not an image")
     wait_idle(page)
     expect(page.get_by_text("two.png: 2", exact=True)).to_be_visible()
     assert_no_exception(page)
