@@ -96,9 +96,6 @@ class HandwritingStore:
     @contextlib.contextmanager
     def _connect(self, write: bool = False) -> Iterator[sqlite3.Connection]:
         """A connection in one transaction (committed on success), with errors made plain."""
-        if not write and not self.path.exists():
-            yield None
-            return
         conn = None
         try:
             if write:
@@ -108,35 +105,39 @@ class HandwritingStore:
             conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             if write:
                 conn.execute(SCHEMA)
-            elif not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'samples'").fetchone():
-                conn.execute("COMMIT")
-                yield None  # an empty database: no samples yet
-                return
             yield conn
             conn.execute("COMMIT")
-        except sqlite3.OperationalError as exc:
+        except BaseException as exc:
             _rollback(conn)
-            if "locked" in str(exc) or "busy" in str(exc):
-                raise HandwritingError(f"the handwriting set {self.path} is busy (locked by another "
-                                       f"program); try again in a moment") from exc
-            raise HandwritingError(f"the handwriting set {self.path} cannot be used: {exc}") from exc
-        except sqlite3.IntegrityError as exc:  # a row the schema refuses: not a damaged file
-            _rollback(conn)
-            raise HandwritingError(f"a sample was refused by the handwriting set: {exc}") from exc
-        except sqlite3.DatabaseError as exc:
-            _rollback(conn)
-            raise HandwritingError(f"the handwriting set {self.path} is damaged ({exc}); move it away "
-                                   f"or point {DB_ENV} to another file to start a new one") from exc
-        except OSError as exc:
-            _rollback(conn)
-            raise HandwritingError(f"the handwriting set {self.path} cannot be opened: "
-                                   f"{exc.strerror or exc}") from exc
-        except BaseException:
-            _rollback(conn)
+            if isinstance(exc, (sqlite3.Error, OSError)):
+                raise self._explain(exc) from exc
             raise
         finally:
             if conn is not None:
                 conn.close()
+
+    def _explain(self, exc: sqlite3.Error | OSError) -> HandwritingError:
+        """What a database or disk error means for the user."""
+        where = f"the handwriting set {self.path}"
+        if isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc)):
+            return HandwritingError(f"{where} is busy (locked by another program); try again in a moment")
+        if isinstance(exc, sqlite3.OperationalError):
+            return HandwritingError(f"{where} cannot be used: {exc}")
+        if isinstance(exc, sqlite3.IntegrityError):  # a row the schema refuses: not a damaged file
+            return HandwritingError(f"a sample was refused by the handwriting set: {exc}")
+        if isinstance(exc, sqlite3.Error):
+            return HandwritingError(f"{where} is damaged ({exc}); move it away or point {DB_ENV} to "
+                                    f"another file to start a new one")
+        return HandwritingError(f"{where} cannot be opened: {exc.strerror or exc}")
+
+    def _read(self, query: str, args: tuple = ()) -> list[tuple]:
+        """The rows of a query; none while the set has no file or no table yet (nothing saved)."""
+        if not self.path.exists():
+            return []
+        with self._connect() as conn:
+            if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'samples'").fetchone():
+                return []
+            return conn.execute(query, args).fetchall()
 
     # --- writing ---------------------------------------------------------------------------------
 
@@ -166,10 +167,8 @@ class HandwritingStore:
     def counts(self) -> list[int]:
         """Samples per digit, ``[count of 0s, ..., count of 9s]``."""
         found = [0] * NUM_CLASSES
-        with self._connect() as conn:
-            if conn is not None:
-                for label, count in conn.execute("SELECT label, COUNT(*) FROM samples GROUP BY label"):
-                    found[label] = count
+        for label, count in self._read("SELECT label, COUNT(*) FROM samples GROUP BY label"):
+            found[label] = count
         return found
 
     def samples(self, label: int | None = None, limit: int = 1000) -> list[Sample]:
@@ -178,26 +177,20 @@ class HandwritingStore:
         args: tuple = ()
         if label is not None:
             query, args = query + " WHERE label = ?", (_check_label(label),)
-        with self._connect() as conn:
-            if conn is None:
-                return []
-            rows = conn.execute(query + " ORDER BY id DESC LIMIT ?", (*args, int(limit))).fetchall()
+        rows = self._read(query + " ORDER BY id DESC LIMIT ?", (*args, int(limit)))
         return [Sample(r[0], r[1], _image(r[2]), r[3], r[4], r[5], r[6]) for r in rows]
 
     def drawing(self, sample_id: int) -> bytes | None:
         """The raw drawing of one sample as PNG bytes, if it was kept."""
-        with self._connect() as conn:
-            row = conn.execute("SELECT drawing FROM samples WHERE id = ?", (int(sample_id),)).fetchone() \
-                if conn is not None else None
-        return row[0] if row else None
+        rows = self._read("SELECT drawing FROM samples WHERE id = ?", (int(sample_id),))
+        return rows[0][0] if rows else None
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
         """Every sample, oldest first: images ``(N, 28, 28) uint8`` and labels ``(N,) uint8``."""
-        with self._connect() as conn:
-            rows = conn.execute("SELECT image, label FROM samples ORDER BY id").fetchall() \
-                if conn is not None else []
-        images = np.stack([_image(r[0]) for r in rows]) if rows else np.zeros((0, IMAGE_SIZE, IMAGE_SIZE),
-                                                                              np.uint8)
+        rows = self._read("SELECT image, label FROM samples ORDER BY id")
+        images = np.zeros((len(rows), IMAGE_SIZE, IMAGE_SIZE), np.uint8)
+        for i, (blob, _) in enumerate(rows):
+            images[i] = _image(blob)
         return images, np.array([r[1] for r in rows], dtype=np.uint8)
 
     # --- moving the set ---------------------------------------------------------------------------

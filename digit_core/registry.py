@@ -362,7 +362,7 @@ def describe(entry: ModelEntry) -> dict[str, Any]:
     history = card.get("history") if isinstance(card.get("history"), list) else []
 
     def number(value):
-        return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+        return value if _is_number(value) else None
 
     return {
         "name": entry.name,

@@ -4,7 +4,7 @@ import re
 
 import streamlit as st
 
-from digit_core.handwriting import HandwritingError, digest, drawing_png
+from digit_core.handwriting import HandwritingError, HandwritingStore, digest, drawing_png
 from digit_core.predictions import (
     DEFAULT_THRESHOLD,
     predict_prepared,
@@ -20,7 +20,6 @@ from digit_core.visual import enlarge, overlay
 from pages import (
     canvas_image_ui,
     default_index,
-    handwriting_store,
     load_model_ui,
     model_names_ui,
     model_stamp,
@@ -99,7 +98,7 @@ def save_sample_ui(image, prepared, prediction) -> None:
             problem = f"Type one digit, 0-9 (not {plain(typed)})."
     if label is not None:
         try:
-            sample = handwriting_store().add(prepared.image, label, drawing_png(image), prediction.digit,
+            sample = HandwritingStore().add(prepared.image, label, drawing_png(image), prediction.digit,
                                              prediction.confidence, model_name)
             st.session_state.draw_saved = (drawn, label, sample)
         except (HandwritingError, ValueError) as exc:

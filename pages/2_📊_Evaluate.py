@@ -1,6 +1,5 @@
 """Evaluate: test-set accuracy, confusion matrix, mistakes, and ANN against CNN."""
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -28,6 +27,7 @@ from pages import (
     per_class_bars,
     plain,
     probability_chart,
+    test_set_bars,
     test_set_ui,
 )
 
@@ -269,11 +269,7 @@ def mnist_vs_handwriting_ui() -> None:
     with st.container(key="eval_versus"):
         st.dataframe(frame, hide_index=True, width="stretch", column_config=columns)
     if handwriting is not None and len(frame):
-        long = frame.melt("model", var_name="test set", value_name="accuracy")
-        st.altair_chart(alt.Chart(long, height=260).mark_bar().encode(
-            x=alt.X("model:N", axis=alt.Axis(labelAngle=0)), xOffset="test set:N",
-            y=alt.Y("accuracy:Q", axis=alt.Axis(format="%")), color="test set:N",
-            tooltip=["model:N", "test set:N", alt.Tooltip("accuracy:Q", format=".2%")]), width="stretch")
+        st.altair_chart(test_set_bars(frame), width="stretch")
 
 
 one_tab, compare_tab, versus_tab = st.tabs(["One model", "ANN vs CNN", "MNIST vs my handwriting"])

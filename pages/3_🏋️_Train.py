@@ -11,13 +11,12 @@ import streamlit as st
 from digit_core import registry
 from digit_core.config import ANNConfig, AugmentConfig, CNNConfig, TrainConfig, model_config_from_dict
 from digit_core.finetune import FineTuneSpec, plan
-from digit_core.handwriting import HandwritingError
+from digit_core.handwriting import HandwritingError, HandwritingStore
 from digit_core.jobs import FAILED, LOADING, RUNNER, STOPPED, TESTING, BusyError, format_duration
 from pages import (
     batch_loss_chart,
     default_index,
     epoch_chart,
-    handwriting_store,
     plain,
     train_data_ui,
     usable_model_names,
@@ -44,11 +43,18 @@ def remember(job) -> None:
     st.query_params["job"] = job.id
 
 
+def job_id() -> str | None:
+    """The id of the job this session started: in its state after a page switch, in the URL after
+    a reload."""
+    return st.session_state.get("train_job") or st.query_params.get("job")
+
+
 def let_go(notice: str | None = None) -> None:
     """Drop this session's job and return to the settings, with ``notice`` shown there."""
-    job_id = st.session_state.pop("train_job", None) or st.query_params.get("job")
-    if job_id:
-        RUNNER.forget(job_id)
+    found = job_id()
+    st.session_state.pop("train_job", None)
+    if found:
+        RUNNER.forget(found)
     if "job" in st.query_params:
         del st.query_params["job"]
     if notice:
@@ -59,9 +65,9 @@ def let_go(notice: str | None = None) -> None:
 def my_job():
     """The job this session started (found by session or URL), if the server still has it; if it
     does not (a restart, or many newer runs), say so once and forget the id."""
-    job_id = st.session_state.get("train_job") or st.query_params.get("job")
-    job = RUNNER.get(job_id)
-    if job_id and job is None:
+    found = job_id()
+    job = RUNNER.get(found)
+    if found and job is None:
         st.warning("Your last run is no longer kept on this server (it was not saved): the server "
                    "restarted, or newer runs took its place.")
         st.session_state.pop("train_job", None)
@@ -150,7 +156,7 @@ def start_job(configure, mnist, owner: str) -> None:
 def fine_tune_ui(mnist) -> None:
     """Fine-tuning settings: which model, how much MNIST to mix in, how much handwriting to hold out."""
     try:
-        images, labels = handwriting_store().arrays()
+        images, labels = HandwritingStore().arrays()
     except HandwritingError as exc:
         st.error(f"The handwriting set cannot be used: {plain(exc)}")
         return
@@ -245,6 +251,7 @@ def live_ui(job, owner: bool) -> None:
         who = "Your" if owner else f"{plain(snap.owner)}'s"
         what = f"fine-tuning of {plain(snap.base_model)}" if snap.base_model else snap.arch.upper()
         st.subheader(f"{who} {what} is training")
+        st.caption(" · ".join(f"{key}: {value}" for key, value in snap.settings.items()))
         progress_ui(snap)
         if owner:
             if snap.stopping:

@@ -1,12 +1,10 @@
 """My handwriting: the labelled drawings saved from the Draw page, by digit; delete, export, import."""
 
-import altair as alt
-import pandas as pd
 import streamlit as st
 
-from digit_core.handwriting import HandwritingError
+from digit_core.handwriting import HandwritingError, HandwritingStore
 from digit_core.visual import enlarge
-from pages import handwriting_store, plain
+from pages import counts_chart, plain
 
 GALLERY = 60  # samples shown at once; the count says how many there are
 PER_ROW = 10
@@ -16,7 +14,7 @@ st.set_page_config(page_title="My handwriting · Digit Lab", page_icon="📝", l
 st.title("📝 My handwriting")
 st.write("Digits you drew and labelled on the Draw & Predict page. Evaluate every model on them on "
          "the Evaluate page, and fine-tune a model on them on the Train page.")
-store = handwriting_store()
+store = HandwritingStore()
 st.caption(f"Stored in {plain(store.path)} (set `DIGIT_HANDWRITING_DB` to use another file).")
 
 notice = st.session_state.pop("hw_notice", None)
@@ -27,10 +25,7 @@ if notice:
 def counts_ui(counts: list[int]) -> None:
     total = sum(counts)
     st.metric("Samples", f"{total:,}", help="Labelled drawings in your set.")
-    frame = pd.DataFrame({"digit": [str(d) for d in range(10)], "samples": counts})
-    st.altair_chart(alt.Chart(frame, height=160).mark_bar().encode(
-        x=alt.X("digit:N", axis=alt.Axis(labelAngle=0)), y=alt.Y("samples:Q", axis=alt.Axis(tickMinStep=1)),
-        tooltip=["digit:N", "samples:Q"]), width="stretch")
+    st.altair_chart(counts_chart(counts), width="stretch")
 
 
 def gallery_ui(counts: list[int]) -> None:

@@ -87,7 +87,7 @@ def test_set_ui() -> TestSet | None:
 def handwriting_set_ui() -> TestSet | None:
     """The user's handwriting set as a test set, or ``None`` after saying why there is none."""
     try:
-        images, labels = handwriting_store().arrays()
+        images, labels = HandwritingStore().arrays()
     except HandwritingError as exc:
         st.error(f"The handwriting set cannot be used: {plain(exc)}")
         return None
@@ -100,11 +100,6 @@ def handwriting_set_ui() -> TestSet | None:
 def usable_model_names() -> list[str]:
     """Registry models that look whole, shipped defaults first."""
     return [entry.name for entry in registry.list_models() if entry.ok]
-
-
-def handwriting_store() -> HandwritingStore:
-    """The handwriting set this server uses (``$DIGIT_HANDWRITING_DB`` or ``data/handwriting.sqlite``)."""
-    return HandwritingStore()
 
 
 def default_index(names: list[str]) -> int:
@@ -224,6 +219,24 @@ def per_class_bars(per_model: dict[str, list[float]], title: str = "accuracy") -
                 axis=alt.Axis(format=".0%", title=title, labelPadding=4)),
         color=alt.Color("model:N", legend=alt.Legend(orient="top") if several else None),
         tooltip=["model:N", "digit:N", alt.Tooltip(f"{title}:Q", format=".2%")])
+
+
+def counts_chart(counts: list[int]) -> alt.Chart:
+    """Bars of how many samples there are of each digit."""
+    frame = pd.DataFrame({"digit": [str(d) for d in range(10)], "samples": counts})
+    return alt.Chart(frame, height=160).mark_bar().encode(
+        x=alt.X("digit:N", axis=alt.Axis(labelAngle=0)), y=alt.Y("samples:Q", axis=alt.Axis(tickMinStep=1)),
+        tooltip=["digit:N", "samples:Q"])
+
+
+def test_set_bars(frame: pd.DataFrame) -> alt.Chart:
+    """Each model's accuracy on each test set, grouped by model; ``frame`` has a ``model`` column
+    and one column of accuracies per test set."""
+    long = frame.melt("model", var_name="test set", value_name="accuracy")
+    return alt.Chart(long, height=260).mark_bar().encode(
+        x=alt.X("model:N", axis=alt.Axis(labelAngle=0)), xOffset="test set:N",
+        y=alt.Y("accuracy:Q", axis=alt.Axis(format="%")), color="test set:N",
+        tooltip=["model:N", "test set:N", alt.Tooltip("accuracy:Q", format=".2%")])
 
 
 def batch_loss_chart(steps: list[int], losses: list[float], batches_per_epoch: int) -> alt.Chart:
