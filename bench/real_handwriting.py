@@ -4,7 +4,7 @@ beside the same model fed by a textbook MNIST preprocessing (bench/textbook.py).
 Sets, each scored by every model:
 
 - MNIST test: a seeded sample of the test digits, given to the model as they are (the reference);
-- UCI digits: the 1,797 digits of 43 other writers (digit_core.other_writers), 160 px PNGs of dark
+- UCI digits: the 1,797 digits of 13 other writers (digit_core.other_writers), 160 px PNGs of dark
   ink on white, through predict_uploads (the path a user's file takes);
 - drawn: bench/drawn_digits.py's drawings in its four renderings (canvas, white on black, paper,
   phone photo as JPEG), each prepared as there; refused as predict_uploads would refuse it;
@@ -35,6 +35,7 @@ from digit_core import other_writers
 from digit_core.inference import predict
 from digit_core.predictions import predict_uploads
 
+COUNT = 1500  # images per set unless --count says otherwise: about 7 minutes on 2 busy cores
 BLANK = "the image is blank: no ink was found"  # predict_uploads' words for a blank image
 
 
@@ -58,9 +59,9 @@ def parse_args() -> argparse.Namespace:
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--models", nargs="+", default=["cnn", "ann"],
                         help="registry names or .keras paths")
-    parser.add_argument("--count", type=int, default=1500,
-                        help="images per set: MNIST digits per variant, drawings per rendering, "
-                             "UCI digits (all 1,797 when larger)")
+    parser.add_argument("--count", type=int, default=None,
+                        help=f"images per set: MNIST digits per variant, drawings per rendering, UCI "
+                             f"digits (default: all 1,797 UCI digits and {COUNT:,} of every other set)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the samples, drawings and marker widths")
     parser.add_argument("--untrained", action="store_true",
                         help="use freshly built cnn/ann models (checks the code path only)")
@@ -195,18 +196,20 @@ def main() -> None:
     info = common.print_machine()
     models = common.load_models(args.models, args.untrained)
     first = next(iter(models.values()))
-    print(f"preparing the sets ({args.count} images per set, seed {args.seed})"
+    count = COUNT if args.count is None else args.count
+    print(f"preparing the sets ({count} images per set"
+          f"{', all UCI digits' if args.count is None else ''}, seed {args.seed})"
           f"{' -- UNTRAINED models' if args.untrained else ''}:", flush=True)
-    pick, digits, mnist_labels = mnist_sample(args.count, args.seed)
+    pick, digits, mnist_labels = mnist_sample(count, args.seed)
     sets = [mnist_set(digits, mnist_labels)]
     report_progress(sets[-1])
     files, labels = other_writers.uci_files(), other_writers.uci_labels()
-    if args.count < len(files):
+    if args.count is not None and args.count < len(files):
         chosen = np.sort(np.random.default_rng(args.seed).choice(len(files), args.count, replace=False))
         files, labels = [files[i] for i in chosen], labels[chosen]
     sets.append(file_set("UCI digits (upload path)", files, labels, first))
     report_progress(sets[-1])
-    sets += drawn_sets(args.count, args.seed)
+    sets += drawn_sets(count, args.seed)
     sets += scan_sets(pick, digits, mnist_labels, args.seed, first)
     print()
     report_refusals(sets)

@@ -1,11 +1,11 @@
 """Digits by other writers, as files: the UCI "optical recognition of handwritten digits" set.
 
-scikit-learn ships it (:func:`sklearn.datasets.load_digits`, no download): 1,797 digits written by
-43 people other than MNIST's, each an ``8x8`` block count from a 32x32 bitmap, with 17 grey
-levels, 0 (paper) to 16 (ink). Here every digit becomes what a user would upload: a PNG of dark
-ink on white paper, enlarged with bilinear resampling, so that it can be sent through the upload
-path (:func:`read_through_upload_path`) and used as a test set, or through
-:func:`digit_core.predictions.predict_uploads` with a model.
+scikit-learn ships its test part (:func:`sklearn.datasets.load_digits`, no download): 1,797 digits
+by 13 writers, none of them MNIST's, each the count of ink pixels in the ``4x4`` blocks of a 32x32
+bitmap: ``8x8``, with 17 grey levels, 0 (paper) to 16 (ink). Here every digit becomes what a user
+would upload: a PNG of dark ink on white paper, enlarged with bilinear resampling, so that it can
+be sent through the upload path (:func:`read_through_upload_path`) and used as a test set, or
+through :func:`digit_core.predictions.predict_uploads` with a model.
 
 Imports numpy and Pillow only; scikit-learn is imported when the digits are first read.
 """
