@@ -1,23 +1,22 @@
 """Split a drawing of several digits (a year, a phone number) into one image per digit.
 
-Connected components of the ink, found on a reduced mask so that pure Python stays fast, are
-merged when they overlap horizontally (a 4 or a 5 drawn in two strokes), then ordered left to
-right. Each piece is cut from the full-resolution drawing and goes through the same
-preprocessing as a single digit.
+Connected pieces of the ink (scipy.ndimage.label) are merged when they overlap horizontally (a 4
+or a 5 drawn in two strokes), then ordered left to right. Each piece is cut from the full
+drawing, keeping only its own strokes, and goes through the same normalisation as a single digit.
 """
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image, ImageFilter
+from scipy import ndimage
 
-from .preprocess import Prepared, _normalise_contrast, from_ink, ink_map, load_image
+from .imagefile import load_image, shrink
+from .ink import EIGHT, find_ink
+from .preprocess import Prepared, from_ink
 
-GRID = 4  # labelling runs on a mask reduced by this factor in each direction
-MIN_AREA = 0.002  # components with less of the ink than this fraction are specks, not digits
+MIN_AREA = 0.002  # pieces with less of the ink than this fraction are specks, not digits
 OVERLAP = 0.5  # merge two pieces when their column ranges overlap by this much of the narrower
 
 
@@ -27,34 +26,6 @@ class Piece:
 
     box: tuple[int, int, int, int]  # (top, left, bottom, right) in the drawing's pixels
     prepared: Prepared
-
-
-def _components(mask: np.ndarray) -> tuple[np.ndarray, list[list[int]]]:
-    """8-connected components of a boolean mask: a label map (0 = background, k = component k)
-    and ``[top, left, bottom, right, area, k]`` for each component."""
-    labels = np.zeros(mask.shape, dtype=np.int32)
-    height, width = mask.shape
-    found = []
-    for row, col in zip(*np.nonzero(mask)):
-        start = (int(row), int(col))
-        if labels[start]:
-            continue
-        label = len(found) + 1
-        labels[start] = label
-        queue = deque([start])
-        top, left, bottom, right, area = start[0], start[1], start[0], start[1], 0
-        while queue:
-            r, c = queue.popleft()
-            area += 1
-            top, bottom, left, right = min(top, r), max(bottom, r), min(left, c), max(right, c)
-            for dr in (-1, 0, 1):
-                for dc in (-1, 0, 1):
-                    rr, cc = r + dr, c + dc
-                    if 0 <= rr < height and 0 <= cc < width and mask[rr, cc] and not labels[rr, cc]:
-                        labels[rr, cc] = label
-                        queue.append((rr, cc))
-        found.append([top, left, bottom + 1, right + 1, area, label])
-    return labels, found
 
 
 def _merge_columns(boxes: list[list]) -> list[list]:
@@ -82,28 +53,22 @@ def split_digits(image) -> list[Piece]:
     Each piece holds only its own strokes, even where a neighbour reaches into its box.
     Returns an empty list for a blank drawing.
     """
-    ink, _, _ = ink_map(load_image(image))
-    ink = _normalise_contrast(ink)
+    ink = find_ink(shrink(load_image(image))).ink
     if ink is None:
         return []
-    height, width = ink.shape
-    small = Image.fromarray(ink).resize((max(1, width // GRID), max(1, height // GRID)), Image.Resampling.BOX)
-    labels, components = _components(np.asarray(small) > 0.05)
-    total = sum(c[4] for c in components)
-    boxes = [c[:5] + [{c[5]}] for c in components if c[4] >= MIN_AREA * total]
+    labels, count = ndimage.label(ink > 0, structure=EIGHT)
+    if count == 0:
+        return []
+    areas = np.bincount(labels.ravel())[1:]
+    boxes = [[s[0].start, s[1].start, s[0].stop, s[1].stop, int(area), {k}]
+             for k, (s, area) in enumerate(zip(ndimage.find_objects(labels), areas), start=1)
+             if area >= MIN_AREA * areas.sum()]
     pieces = []
     for top, left, bottom, right, _, members in _merge_columns(boxes):
-        # This piece's components only, widened by one reduced pixel to keep anti-aliased edges.
-        own = np.isin(labels, list(members))
-        own = np.asarray(Image.fromarray(own.astype(np.uint8) * 255).filter(ImageFilter.MaxFilter(3))) > 0
-        full = np.repeat(np.repeat(own, GRID, axis=0), GRID, axis=1)
-        mask = np.zeros_like(ink, dtype=bool)
-        mask[:full.shape[0], :full.shape[1]] = full[:height, :width]
-        box = (top * GRID, left * GRID, min(height, bottom * GRID), min(width, right * GRID))
-        crop = np.where(mask, ink, 0.0)[box[0]:box[2], box[1]:box[3]]
-        # The ink is already white on black: skip finding it again (a thick stroke could fill
-        # the crop's border and look like a light background).
-        prepared = from_ink(crop)
+        own = np.isin(labels[top:bottom, left:right], list(members))
+        # The ink is already white on black: from_ink does not look for it again (a thick
+        # stroke could fill the crop's border and look like a light background).
+        prepared = from_ink(np.where(own, ink[top:bottom, left:right], 0.0).astype(np.float32))
         if not prepared.blank:
-            pieces.append(Piece(box, prepared))
+            pieces.append(Piece((top, left, bottom, right), prepared))
     return pieces
