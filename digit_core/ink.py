@@ -10,7 +10,8 @@ the pen left the most ink and 0 for paper:
    left as it is.
 3. Polarity. The border decides when it is mostly one colour. When ink covers much of it (a tight
    crop of a thick digit), the colour that forms fewer connected pieces is the ink: a digit is one
-   or two strokes, the paper around a tight crop is corners and holes.
+   or two strokes, the paper around a tight crop is corners and holes; failing that, dark ink,
+   the most common.
 4. Paper level. Where the paper itself is uneven (shadows), its level is estimated from paper
    pixels only, so that no stroke, however thick, is taken for background; then the contrast is
    stretched so that stroke cores reach 1 and paper grain falls to 0.
@@ -37,9 +38,11 @@ PIECE_MIN = 0.01  # a connected piece counts when it covers this share of the im
 # A border whose kept 60 % lies within this much (of the image's contrast) of a plane is smooth
 # paper; it is evened out when the plane's tilt, end to end, is at least MIN_GRADIENT.
 SMOOTH_BORDER, MIN_GRADIENT = 0.05, 0.04
-# Paper whose level (estimated from paper pixels) varies more than this, of the contrast, is
-# shadowed: its level is subtracted locally instead of as one number.
-UNEVEN_PAPER = 0.08
+MAX_TILT = 0.6  # of the image's range: light dims paper, it does not turn it into ink
+# Paper whose level (estimated from paper pixels) still varies by more than this, of the contrast,
+# once any lighting gradient is removed, is shadowed: its level is subtracted locally instead of
+# as one number. Blurred strokes' halos raise the estimate by up to about 0.15 near them.
+UNEVEN_PAPER = 0.2
 EIGHT = np.ones((3, 3), dtype=bool)  # 8-connectivity for scipy.ndimage.label
 
 
@@ -112,16 +115,21 @@ def _tilt(shape: tuple[int, int], a: float, b: float) -> np.ndarray:
 
 def lighting_plane(lum: np.ndarray) -> np.ndarray | None:
     """Coefficients ``(c, a, b)`` of ``c + a x + b y`` when the border is smooth paper with a
-    lighting gradient (remove ``a x + b y`` to even it out), else None.
+    lighting gradient (remove ``a x + b y`` to even it out), else None. ``x`` and ``y`` run from
+    -0.5 to 0.5 across the image.
 
     The plane is fitted to the border by least squares, three times, each time keeping the 60 %
-    of pixels closest to it, so that ink touching the border does not pull it.
+    of pixels closest to it, so that ink touching the border does not pull it. It is lighting
+    only if what it fits is paper all round: most of each side lies on it, and it tilts by less
+    than :data:`MAX_TILT` of the image's whole range (a narrow tight crop, paper on one edge and
+    ink on the other, fits a plane that runs from paper to ink).
     """
     low, high = np.percentile(lum, [1, 99])
     contrast = float(high - low)
     if contrast < MIN_CONTRAST:
         return None
-    rows, cols = np.nonzero(border_ring(lum.shape))
+    ring = border_ring(lum.shape)
+    rows, cols = np.nonzero(ring)
     x, y = (cols + 0.5) / lum.shape[1] - 0.5, (rows + 0.5) / lum.shape[0] - 0.5
     basis, values = np.stack([np.ones_like(x), x, y], axis=1), lum[rows, cols]
     keep = np.ones(values.size, dtype=bool)
@@ -129,9 +137,14 @@ def lighting_plane(lum: np.ndarray) -> np.ndarray | None:
         coef, *_ = np.linalg.lstsq(basis[keep], values[keep], rcond=None)
         residual = np.abs(values - basis @ coef)
         keep = residual <= np.quantile(residual, 0.6)
-    smooth = residual[keep].max() <= SMOOTH_BORDER * contrast
     tilt = abs(coef[1]) + abs(coef[2])
-    return coef if smooth and tilt >= MIN_GRADIENT else None
+    if tilt < MIN_GRADIENT or residual[keep].max() > SMOOTH_BORDER * contrast:
+        return None
+    on_plane = residual <= SMOOTH_BORDER * contrast
+    sides = (x < -0.45, x > 0.45, y < -0.45, y > 0.45)
+    if any(on_plane[side].mean() < 0.5 for side in sides):
+        return None
+    return coef if tilt <= MAX_TILT * float(lum.max() - lum.min()) else None
 
 
 def count_pieces(mask: np.ndarray, min_area: float) -> int:
@@ -158,16 +171,20 @@ def dark_ink(lum: np.ndarray) -> bool:
     dark_pieces, light_pieces = count_pieces(dark, min_area), count_pieces(~dark, min_area)
     if dark_pieces != light_pieces:
         return dark_pieces < light_pieces
-    return border_dark < 0.5
+    # No way to tell (a straight 1 cropped tight is a bar of ink: either colour could be it).
+    return True  # most writing is dark ink on light paper
 
 
-def paper_level(ink: np.ndarray) -> np.ndarray | float:
-    """The paper's own ink level in ``ink`` (``(h, w)`` float32, ink bright): one number when the
-    paper is even, else a smooth map (at most 64 px on a side; enlarge it to use it) estimated
-    from paper pixels alone."""
+def paper_level(ink: np.ndarray) -> tuple[np.ndarray | float, np.ndarray]:
+    """The paper's own ink level in ``ink`` (``(h, w)`` float32, ink bright), and where the paper
+    is (``(h, w)`` bool, away from strokes and their blurred edges).
+
+    The level is one number when the paper is even, else a smooth map (at most 64 px on a side;
+    enlarge it to use it) estimated from paper pixels alone.
+    """
     strokes = ink > otsu(ink)
-    # Anti-aliased stroke edges are neither paper nor ink: keep them out of the estimate.
-    paper = ~ndimage.maximum_filter(strokes, size=5)
+    # Anti-aliased and blurred stroke edges are neither paper nor ink: keep them out.
+    paper = ~ndimage.maximum_filter(strokes, size=max(5, max(ink.shape) // 25))
     if paper.sum() < 0.02 * ink.size:
         paper = ~strokes
     level = float(np.median(ink[paper])) if paper.any() else float(ink.min())
@@ -180,20 +197,25 @@ def paper_level(ink: np.ndarray) -> np.ndarray | float:
     smooth = np.where(weight > 1e-3, total / np.maximum(weight, 1e-3), level)
     contrast = float(np.percentile(ink, 99.5)) - level
     if contrast <= 0 or np.percentile(smooth, 98) - np.percentile(smooth, 2) <= UNEVEN_PAPER * contrast:
-        return level
-    return smooth.astype(np.float32)
+        return level, paper
+    return smooth.astype(np.float32), paper
 
 
-def normalise_contrast(ink: np.ndarray) -> np.ndarray | None:
+def normalise_contrast(ink: np.ndarray, grain: float | None = None) -> np.ndarray | None:
     """Stretch ``ink`` (paper near 0) so that stroke cores reach 1 and paper grain falls to 0;
-    None when there is no ink."""
+    None when there is no ink.
+
+    ``grain``: how high the paper's own specks reach (when known), so that faint ink above it,
+    the grey edge of a low-resolution scan, is kept; without it everything under half of Otsu's
+    threshold between paper and ink is taken for paper.
+    """
     peak = float(ink.max())
     if peak < MIN_CONTRAST:
         return None
     threshold = otsu(ink / peak) * peak
     strokes = ink[ink > threshold]
     high = float(np.percentile(strokes, 90)) if strokes.size else peak
-    low = threshold * 0.5
+    low = threshold * 0.5 if grain is None else min(threshold * 0.5, grain + MIN_CONTRAST / 4)
     if high - low < MIN_CONTRAST / 2:
         return None
     return np.clip((ink - low) / (high - low), 0.0, 1.0).astype(np.float32)
@@ -209,10 +231,12 @@ def find_ink(rgba: np.ndarray) -> Ink:
         lum, small = lum - _tilt(lum.shape, *plane[1:]), small - _tilt(small.shape, *plane[1:])
     inverted = dark_ink(small)
     ink, small = (1.0 - lum, 1.0 - small) if inverted else (lum, small)
-    level = paper_level(small)
+    level, paper = paper_level(small)
+    size = (ink.shape[1], ink.shape[0])
     if isinstance(level, np.ndarray):
         flattened = True
-        full = Image.fromarray(level).resize((ink.shape[1], ink.shape[0]), Image.Resampling.BILINEAR)
-        level = np.asarray(full, dtype=np.float32)
+        level = np.asarray(Image.fromarray(level).resize(size, Image.Resampling.BILINEAR), dtype=np.float32)
     ink = np.clip(ink - level, 0.0, 1.0).astype(np.float32)
-    return Ink(normalise_contrast(ink), inverted, flattened)
+    paper = np.asarray(Image.fromarray(paper).resize(size, Image.Resampling.NEAREST))
+    grain = float(np.percentile(ink[paper], 99)) if paper.any() else None
+    return Ink(normalise_contrast(ink, grain), inverted, flattened)
