@@ -19,7 +19,7 @@ from functools import cache
 import numpy as np
 from PIL import Image
 
-from .preprocess import ImageError, load_image, prepare
+from .predictions import prepare_upload
 from .spec import IMAGE_SIZE, PIXEL_MAX
 
 UCI_SIZE = 160  # px; the side of each rendered file (the 8x8 digit enlarged 20 times)
@@ -82,8 +82,8 @@ def read_through_upload_path(files: list[tuple[str, bytes]]
     """Send each ``(name, data)`` through the upload path without a model, as a test set.
 
     Each file is decoded and prepared as :func:`digit_core.predictions.predict_uploads` does
-    (:func:`digit_core.preprocess.load_image` then :func:`~digit_core.preprocess.prepare`) and
-    refused for the same reasons: not a readable image, blank, or not looking like a digit. The
+    (:func:`digit_core.predictions.prepare_upload`) and refused for the same reasons: not a
+    readable image, blank, or not looking like a digit. The
     label comes from the name (:func:`label_of`), so every name must say its digit.
 
     Returns
@@ -96,15 +96,9 @@ def read_through_upload_path(files: list[tuple[str, bytes]]
     labels = [label_of(name) for name, _ in files]  # first: a bad name fails before any work
     images, kept, refused = [], [], []
     for (name, data), label in zip(files, labels):
-        try:
-            prepared = prepare(load_image(data))
-        except ImageError as exc:
-            refused.append((name, str(exc)))
-            continue
-        if prepared.blank:
-            refused.append((name, "the image is blank: no ink was found"))
-        elif prepared.not_a_digit:
-            refused.append((name, prepared.not_a_digit))
+        prepared, error = prepare_upload(data)
+        if error is not None:
+            refused.append((name, error))
         else:
             images.append(np.round(prepared.image * PIXEL_MAX).astype(np.uint8))  # [0, 1] -> MNIST's 0..255
             kept.append(label)

@@ -60,30 +60,34 @@ class UploadResult:
     error: str | None = None
 
 
-def predict_uploads(model, files: list[tuple[str, bytes]]) -> list[UploadResult]:
-    """Decode, preprocess and predict each ``(name, data)``; a bad file gets its own message and
-    never stops the others. Everything happens in memory.
+def prepare_upload(data) -> tuple[Prepared | None, str | None]:
+    """One uploaded file (anything :func:`load_image` takes) -> ``(prepared, error)``.
 
-    A file gets an error instead of a prediction when it is not a decodable image within the
-    limits (see :mod:`digit_core.preprocess`), when it is blank, and when its ink does not look
-    like a digit (:func:`digit_core.preprocess.not_a_digit`: noise, specks, a solid block, text).
+    ``error`` says why there is no prediction to make, in the words the page shows: the file is
+    not a decodable image within the limits (see :mod:`digit_core.imagefile`; ``prepared`` is
+    None then), it is blank, or its ink does not look like a digit
+    (:func:`digit_core.digitness.not_a_digit`: noise, specks, a solid block, text).
     """
+    try:
+        prepared = prepare(load_image(data))
+    except ImageError as exc:
+        return None, str(exc)
+    except Exception as exc:  # noqa: BLE001 - one file's bug must not stop the batch
+        return None, f"{UNEXPECTED} ({type(exc).__name__}: {exc})"
+    if prepared.blank:
+        return prepared, "the image is blank: no ink was found"
+    return prepared, prepared.not_a_digit
+
+
+def predict_uploads(model, files: list[tuple[str, bytes]]) -> list[UploadResult]:
+    """Prepare (:func:`prepare_upload`) and predict each ``(name, data)``; a bad file gets its own
+    message and never stops the others. Everything happens in memory."""
     results: list[UploadResult | None] = []
     ready: list[tuple[int, Prepared]] = []
     for name, data in files:
-        try:
-            prepared = prepare(load_image(data))
-        except ImageError as exc:
-            results.append(UploadResult(name, error=str(exc)))
-            continue
-        except Exception as exc:  # noqa: BLE001 - one file's bug must not stop the batch
-            results.append(UploadResult(name, error=f"{UNEXPECTED} ({type(exc).__name__}: {exc})"))
-            continue
-        if prepared.blank:
-            results.append(UploadResult(name, prepared, error="the image is blank: no ink was found"))
-            continue
-        if prepared.not_a_digit:
-            results.append(UploadResult(name, prepared, error=prepared.not_a_digit))
+        prepared, error = prepare_upload(data)
+        if error is not None:
+            results.append(UploadResult(name, prepared, error=error))
             continue
         ready.append((len(results), prepared))
         results.append(None)
