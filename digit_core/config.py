@@ -54,25 +54,90 @@ class CNNConfig:
 
 @dataclass(frozen=True)
 class AugmentConfig:
-    """Random distortions applied to training images only, to look like real handwriting.
+    """Random distortions applied to training images only, so MNIST covers other writers.
 
-    Angles in degrees, shifts in pixels, zoom and shear as fractions. ``stroke`` is the
-    probability of thickening or thinning the strokes (half each), since people draw with
-    pens of every width.
+    Every probability is the chance that one image gets that distortion, drawn independently per
+    image, so a share of each batch keeps all of them off. Sizes are in pixels of the 28x28 field
+    unless a name says otherwise; the digit's box is MNIST's 20 px (``spec.DIGIT_BOX``).
+
+    Affine, applied to every image (people write slanted, off-centre, big and small):
+    ``rotation`` in degrees, ``shear`` and ``zoom`` as fractions, ``shift`` in pixels.
+
+    Pen width: ``stroke`` is the probability of a different pen; ``stroke_thin`` the share of
+    those that are thinner (a 2x2 erosion that keeps a faint core, so no stroke disappears); the
+    rest are thicker (a thick marker: stroke 1/8 to 1/4 of the height) by 1 to ``dilate_max`` px,
+    and by no more than brings the stroke width to ``stroke_max_width`` px, though always by 1 px
+    at least (width as the app measures it, 2 area / perimeter of the ink; MNIST's median is
+    about 2 px, so most digits can get 1-3 px, broad ones 1).
+
+    Elastic distortion (unsteady hands): ``elastic`` is its probability, ``elastic_alpha`` the
+    standard deviation in pixels of the random displacement at control points about
+    ``elastic_sigma`` px apart (larger sigma, broader and smoother bends).
+
+    Tight crops (a scan or photo cropped into the digit, or its box judged differently): ``crop``
+    is the probability; up to ``crop_cut`` (a fraction of the box) is cut off one side and the
+    box's height-to-width ratio changes by up to ``crop_aspect`` (a fraction), then the digit is
+    fitted to the 20 px box and centred by mass again, as the app's preprocessing does. A pen
+    change refits the box the same way.
+
+    Low resolution (an enlarged low-resolution scan): ``low_res`` is the probability; the digit's
+    box is brought down to ``low_res_min`` .. ``low_res_max`` px (area averaging) and back up,
+    bilinearly or, for a ``low_res_blocky`` share of those, as blocks; then its contrast is
+    stretched as the app stretches an upload's: grey from a share of the peak drawn between
+    ``low_res_full_ink`` and 1 becomes full ink, and grey under a quarter of that share, paper.
+
+    ``binarize`` is the probability of pure black-and-white ink (thresholded, then lightly
+    anti-aliased).
     """
 
     rotation: float = 12.0
     shift: float = 2.5
     zoom: float = 0.12
     shear: float = 0.2
-    stroke: float = 0.35
+    stroke: float = 0.3
+    stroke_thin: float = 0.35
+    dilate_max: int = 3
+    stroke_max_width: float = 5.0
+    elastic: float = 0.25
+    elastic_alpha: float = 1.0
+    elastic_sigma: float = 10.0
+    crop: float = 0.2
+    crop_cut: float = 0.1
+    crop_aspect: float = 0.12
+    low_res: float = 0.15
+    low_res_min: int = 8
+    low_res_max: int = 16
+    low_res_blocky: float = 0.4
+    low_res_full_ink: float = 0.6
+    binarize: float = 0.1
+
+    # Not a field (no annotation): the fields that are probabilities, checked to be <= 1.
+    PROBABILITIES = ("stroke", "stroke_thin", "elastic", "crop", "low_res", "low_res_blocky", "binarize")
 
     def __post_init__(self) -> None:
         for field in dataclasses.fields(self):
-            if getattr(self, field.name) < 0:
-                raise ValueError(f"augment {field.name} must be >= 0")
-        if self.stroke > 1:
-            raise ValueError("augment stroke is a probability in [0, 1]")
+            value = getattr(self, field.name)
+            if not value >= 0:  # also refuses NaN
+                raise ValueError(f"augment {field.name} must be >= 0, got {value}")
+        for name in self.PROBABILITIES:
+            if getattr(self, name) > 1:
+                raise ValueError(f"augment {name} is a probability in [0, 1], got {getattr(self, name)}")
+        if not 0 < self.low_res_full_ink <= 1:
+            raise ValueError(f"augment low_res_full_ink must be in (0, 1], got {self.low_res_full_ink}")
+        if self.dilate_max not in (1, 2, 3, 4):
+            raise ValueError(f"augment dilate_max must be 1, 2, 3 or 4 px, got {self.dilate_max}")
+        if self.crop_cut >= 0.5:
+            raise ValueError(f"augment crop_cut must be < 0.5 (a fraction of the box), got {self.crop_cut}")
+        if not self.stroke_max_width > 0:
+            raise ValueError(f"augment stroke_max_width must be > 0 px, got {self.stroke_max_width}")
+        if not self.elastic_sigma >= 2:
+            raise ValueError(f"augment elastic_sigma must be >= 2 px, got {self.elastic_sigma}")
+        if not 2 <= self.low_res_min <= self.low_res_max <= 20:
+            raise ValueError(
+                "augment low_res_min and low_res_max must satisfy "
+                f"2 <= low_res_min <= low_res_max <= 20 px, got {self.low_res_min}, "
+                f"{self.low_res_max}"
+            )
 
 
 @dataclass(frozen=True)
