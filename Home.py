@@ -38,12 +38,17 @@ def home() -> None:
         "convolutional one (CNN)."
     )
     st.page_link(DRAW_PAGE, label="Draw & Predict: draw a digit and watch the answer change", icon="✏️")
-    st.page_link(EVALUATE_PAGE, label="Evaluate: accuracy, confusions and mistakes, ANN against CNN",
-                 icon="📊")
-    st.page_link(TRAIN_PAGE, label="Train: train an ANN or a CNN here, watch it learn, keep the best runs",
-                 icon="🏋️")
-    st.page_link(HANDWRITING_PAGE, label="My handwriting: your saved drawings, to measure every model on "
-                 "them and fine-tune one", icon="📝")
+    st.page_link(
+        EVALUATE_PAGE, label="Evaluate: accuracy, confusions and mistakes, ANN against CNN", icon="📊"
+    )
+    st.page_link(
+        TRAIN_PAGE, label="Train: train an ANN or a CNN here, watch it learn, keep the best runs", icon="🏋️"
+    )
+    st.page_link(
+        HANDWRITING_PAGE,
+        label="My handwriting: your saved drawings, to measure every model on them and fine-tune one",
+        icon="📝",
+    )
     entries = list_models()
     if not entries:
         st.warning(f"No models found in `{models_dir()}`. Train one with `{TRAIN_COMMAND}`.")

@@ -40,17 +40,26 @@ def _version(package: str) -> str:
 def machine() -> dict:
     """The machine a figure was measured on: numbers mean little without it."""
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return {"cpu": _cpu_model(), "cores": os.cpu_count(), "usable_cores": usable,
-            "python": platform.python_version(), "tensorflow": _version("tensorflow"),
-            "keras": _version("keras"), "numpy": _version("numpy"), "pillow": _version("pillow"),
-            "platform": platform.platform()}
+    return {
+        "cpu": _cpu_model(),
+        "cores": os.cpu_count(),
+        "usable_cores": usable,
+        "python": platform.python_version(),
+        "tensorflow": _version("tensorflow"),
+        "keras": _version("keras"),
+        "numpy": _version("numpy"),
+        "pillow": _version("pillow"),
+        "platform": platform.platform(),
+    }
 
 
 def print_machine() -> dict:
     info = machine()
     print(f"machine: {info['cpu']}, {info['cores']} cores ({info['usable_cores']} usable)")
-    print(f"python {info['python']}, tensorflow {info['tensorflow']}, keras {info['keras']}, "
-          f"numpy {info['numpy']}, pillow {info['pillow']}")
+    print(
+        f"python {info['python']}, tensorflow {info['tensorflow']}, keras {info['keras']}, "
+        f"numpy {info['numpy']}, pillow {info['pillow']}"
+    )
     print(flush=True)
     return info
 

@@ -133,21 +133,30 @@ def _load_idx_folder(folder: Path) -> Mnist | None:
         raise DataError(f"{folder}: incomplete MNIST, missing {', '.join(missing)}")
     arrays = {key: read_idx(path) for key, path in paths.items()}
     for split in ("train", "test"):
-        validate(arrays[f"{split}_images"], arrays[f"{split}_labels"], str(paths[f"{split}_images"]),
-                 str(paths[f"{split}_labels"]))
+        validate(
+            arrays[f"{split}_images"],
+            arrays[f"{split}_labels"],
+            str(paths[f"{split}_images"]),
+            str(paths[f"{split}_labels"]),
+        )
     return Mnist(**arrays, source=str(folder))
 
 
 def _load_npz(path: Path) -> Mnist:
     try:
         with np.load(path, allow_pickle=False) as npz:
-            arrays = {"train_images": npz["x_train"], "train_labels": npz["y_train"],
-                      "test_images": npz["x_test"], "test_labels": npz["y_test"]}
+            arrays = {
+                "train_images": npz["x_train"],
+                "train_labels": npz["y_train"],
+                "test_images": npz["x_test"],
+                "test_labels": npz["y_test"],
+            }
     except (OSError, KeyError, ValueError) as exc:
         raise DataError(f"{path}: not a usable mnist.npz ({exc})") from exc
     for split in ("train", "test"):
-        validate(arrays[f"{split}_images"], arrays[f"{split}_labels"], f"{path} (x_{split})",
-                 f"{path} (y_{split})")
+        validate(
+            arrays[f"{split}_images"], arrays[f"{split}_labels"], f"{path} (x_{split})", f"{path} (y_{split})"
+        )
     # Only now that they are known to be 0..9 can labels be narrowed without wrapping.
     arrays = {k: v.astype(np.uint8) if k.endswith("labels") else v for k, v in arrays.items()}
     return Mnist(**arrays, source=str(path))

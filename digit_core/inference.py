@@ -60,7 +60,7 @@ def predict(model: keras.Model, images: np.ndarray) -> np.ndarray:
     """Class probabilities ``(N, 10) float32`` for ``images`` (see :func:`as_model_input`)."""
     x = as_model_input(images)
     forward = _forward(model)
-    out = [np.asarray(forward(tf.constant(x[i:i + CHUNK]))) for i in range(0, len(x), CHUNK)]
+    out = [np.asarray(forward(tf.constant(x[i : i + CHUNK]))) for i in range(0, len(x), CHUNK)]
     if not out:
         return np.zeros((0, NUM_CLASSES), np.float32)
     return np.concatenate(out).astype(np.float32, copy=False)

@@ -27,7 +27,13 @@ MAX_ERROR_CHARS = 600
 
 # What a job is doing, in order; the last three are final.
 LOADING, TRAINING, TESTING, FINISHED, STOPPED, FAILED = (
-    "loading", "training", "testing", "finished", "stopped", "failed")
+    "loading",
+    "training",
+    "testing",
+    "finished",
+    "stopped",
+    "failed",
+)
 FINAL = (FINISHED, STOPPED, FAILED)
 
 
@@ -115,8 +121,15 @@ class TrainingJob:
     with (by default the shipped model of the same architecture).
     """
 
-    def __init__(self, model_config: ModelConfig, train_config: TrainConfig, load_data, owner: str,
-                 baseline: str | None = None, fine_tune: FineTuneSpec | None = None):
+    def __init__(
+        self,
+        model_config: ModelConfig,
+        train_config: TrainConfig,
+        load_data,
+        owner: str,
+        baseline: str | None = None,
+        fine_tune: FineTuneSpec | None = None,
+    ):
         self.id = secrets.token_urlsafe(9)  # unguessable: it is what lets its owner act on it
         self.owner = owner
         self.model_config, self.train_config = model_config, train_config
@@ -160,8 +173,9 @@ class TrainingJob:
             self._epoch, self._batch, self._batches = progress.epoch, progress.batch, progress.batches
             self._train_seconds = progress.elapsed
             if np.isfinite(loss):
-                self._smoothed = loss if self._smoothed is None else (
-                    SMOOTHING * self._smoothed + (1 - SMOOTHING) * loss)
+                self._smoothed = (
+                    loss if self._smoothed is None else (SMOOTHING * self._smoothed + (1 - SMOOTHING) * loss)
+                )
                 self._steps.append((progress.epoch - 1) * progress.batches + progress.batch)
                 self._losses.append(float(self._smoothed))
 
@@ -179,20 +193,30 @@ class TrainingJob:
             mnist = self._load_data()
             with self._lock:
                 self._state = TRAINING
-            callbacks = dict(on_batch=self._on_batch, on_epoch=self._on_epoch, cancel=self._cancel,
-                             on_test=self._testing)
+            callbacks = dict(
+                on_batch=self._on_batch, on_epoch=self._on_epoch, cancel=self._cancel, on_test=self._testing
+            )
             tuned = None
             if self.fine_tune is not None:
-                tuned = fine_tune(self.fine_tune, self.train_config, mnist, registry.load_model,
-                                  registry.read_card, command=self._command("NAME"), **callbacks)
+                tuned = fine_tune(
+                    self.fine_tune,
+                    self.train_config,
+                    mnist,
+                    registry.load_model,
+                    registry.read_card,
+                    command=self._command("NAME"),
+                    **callbacks,
+                )
                 run, baseline = tuned.run, tuned.mnist_before
             else:
-                run = train_on_mnist(self.model_config, self.train_config, mnist,
-                                     command=self._command("NAME"), **callbacks)
+                run = train_on_mnist(
+                    self.model_config, self.train_config, mnist, command=self._command("NAME"), **callbacks
+                )
                 baseline = None
                 with contextlib.suppress(registry.ModelError, ValueError):  # none: the page says so
-                    baseline = evaluate(predict(registry.load_model(self.baseline), mnist.test_images),
-                                        mnist.test_labels).accuracy
+                    baseline = evaluate(
+                        predict(registry.load_model(self.baseline), mnist.test_images), mnist.test_labels
+                    ).accuracy
             with self._lock:
                 self.run, self._baseline_accuracy, self._tuned = run, baseline, tuned
                 self._train_seconds = run.result.seconds
@@ -218,30 +242,48 @@ class TrainingJob:
             steps, losses = thin(self._steps, self._losses)
             run = self.run
             return Snapshot(
-                id=self.id, owner=self.owner, arch=self.arch, settings=self.settings(),
-                state=self._state, epoch=self._epoch, epochs=self.train_config.epochs,
-                batch=self._batch, batches=self._batches, elapsed=time.monotonic() - self._start,
-                history=list(self._history), batch_steps=steps, batch_losses=losses,
+                id=self.id,
+                owner=self.owner,
+                arch=self.arch,
+                settings=self.settings(),
+                state=self._state,
+                epoch=self._epoch,
+                epochs=self.train_config.epochs,
+                batch=self._batch,
+                batches=self._batches,
+                elapsed=time.monotonic() - self._start,
+                history=list(self._history),
+                batch_steps=steps,
+                batch_losses=losses,
                 error=self._error,
                 test_accuracy=run.evaluation.accuracy if run else None,
                 baseline_accuracy=self._baseline_accuracy,
                 parameters=int(run.result.model.count_params()) if run else None,
                 training_seconds=self._train_seconds,
                 best_epoch=run.result.best_epoch if run else None,
-                saved_as=self._saved_as, stopping=self._cancel.is_set() and self._state not in FINAL,
+                saved_as=self._saved_as,
+                stopping=self._cancel.is_set() and self._state not in FINAL,
                 base_model=self.fine_tune.base if self.fine_tune is not None else None,
                 handwriting_before=self._tuned.handwriting_before if self._tuned else None,
                 handwriting_after=self._tuned.handwriting_after if self._tuned else None,
-                handwriting_held_out=self._tuned.held_out if self._tuned else None)
+                handwriting_held_out=self._tuned.held_out if self._tuned else None,
+            )
 
     def settings(self) -> dict:
         """The choices that made this run, as a flat dict for display."""
         train = self.train_config
-        return {"architecture": self.arch.upper(), "epochs": train.epochs,
-                "batch size": train.batch_size, "learning rate": train.learning_rate,
-                "optimizer": train.optimizer, "augmentation": train.augment is not None,
-                "training images": train.limit, "validation images": train.validation_size,
-                "seed": train.seed, **{k: v for k, v in vars(self.model_config).items()}}
+        return {
+            "architecture": self.arch.upper(),
+            "epochs": train.epochs,
+            "batch size": train.batch_size,
+            "learning rate": train.learning_rate,
+            "optimizer": train.optimizer,
+            "augmentation": train.augment is not None,
+            "training images": train.limit,
+            "validation images": train.validation_size,
+            "seed": train.seed,
+            **{k: v for k, v in vars(self.model_config).items()},
+        }
 
     @property
     def running(self) -> bool:
@@ -276,13 +318,33 @@ class TrainingJob:
 
 def train_command(model_config: ModelConfig, train_config: TrainConfig, name: str) -> list[str]:
     """The ``python -m digit_core train`` command line that trains the same model."""
-    args = ["python", "-m", "digit_core", "train", "--arch", arch_of(model_config), "--name", name,
-            "--epochs", str(train_config.epochs), "--batch-size", str(train_config.batch_size),
-            "--lr", f"{train_config.learning_rate:g}", "--optimizer", train_config.optimizer,
-            "--augment" if train_config.augment is not None else "--no-augment",
-            "--dropout", f"{model_config.dropout:g}",
-            "--validation-size", str(train_config.validation_size),
-            "--patience", str(train_config.patience), "--seed", str(train_config.seed)]
+    args = [
+        "python",
+        "-m",
+        "digit_core",
+        "train",
+        "--arch",
+        arch_of(model_config),
+        "--name",
+        name,
+        "--epochs",
+        str(train_config.epochs),
+        "--batch-size",
+        str(train_config.batch_size),
+        "--lr",
+        f"{train_config.learning_rate:g}",
+        "--optimizer",
+        train_config.optimizer,
+        "--augment" if train_config.augment is not None else "--no-augment",
+        "--dropout",
+        f"{model_config.dropout:g}",
+        "--validation-size",
+        str(train_config.validation_size),
+        "--patience",
+        str(train_config.patience),
+        "--seed",
+        str(train_config.seed),
+    ]
     if isinstance(model_config, CNNConfig):
         args += ["--width", f"{model_config.width:g}"]
     else:
@@ -308,8 +370,9 @@ class Runner:
         self._retired: list[TrainingJob] = []  # forgotten while running: they hold the slot till done
         self._keep = keep
 
-    def start(self, model_config: ModelConfig, train_config: TrainConfig, load_data, owner: str,
-              **kwargs) -> TrainingJob:
+    def start(
+        self, model_config: ModelConfig, train_config: TrainConfig, load_data, owner: str, **kwargs
+    ) -> TrainingJob:
         """Start a job; raises :class:`BusyError` while another is running."""
         with self._lock:
             busy = self._running()
@@ -319,7 +382,7 @@ class Runner:
             self._jobs[job.id] = job
             # Unsaved results hold a model in memory: keep only the newest few finished jobs.
             finished = [key for key, kept in self._jobs.items() if not kept.running]
-            for key in finished[:max(0, len(self._jobs) - self._keep)]:
+            for key in finished[: max(0, len(self._jobs) - self._keep)]:
                 del self._jobs[key]
             job.start()
             return job

@@ -128,9 +128,12 @@ def result_record(result: UploadResult) -> dict:
     and ``probabilities`` (what the download and the command line give)."""
     if result.prediction is None:
         return {"file": result.name, "error": result.error}
-    return {"file": result.name, "digit": result.prediction.digit,
-            "confidence": round(result.prediction.confidence, 6),
-            "probabilities": [round(float(p), 6) for p in result.prediction.probabilities]}
+    return {
+        "file": result.name,
+        "digit": result.prediction.digit,
+        "confidence": round(result.prediction.confidence, 6),
+        "probabilities": [round(float(p), 6) for p in result.prediction.probabilities],
+    }
 
 
 def results_json(results: list[UploadResult]) -> str:

@@ -26,8 +26,10 @@ PROJECT_MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 SHIPPED = ("cnn", "ann")  # the defaults committed with the project
 TRAIN_COMMAND = "python -m digit_core train --arch cnn --name cnn"  # what to run when there is none
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
-NAME_RULE = ("1-64 characters: letters, digits, '_', '-', '.', starting with a letter or digit, no '..', "
-             "not ending in .keras or .json")
+NAME_RULE = (
+    "1-64 characters: letters, digits, '_', '-', '.', starting with a letter or digit, no '..', "
+    "not ending in .keras or .json"
+)
 
 
 class ModelError(Exception):
@@ -46,8 +48,12 @@ def models_dir() -> Path:
 
 def validate_name(name: str) -> str:
     """Return ``name`` if it is a safe model name, else raise ``ValueError`` saying the rule."""
-    if (not isinstance(name, str) or not NAME_PATTERN.fullmatch(name) or ".." in name
-            or name.lower().endswith((".keras", ".json"))):  # would read as a path, not a name
+    if (
+        not isinstance(name, str)
+        or not NAME_PATTERN.fullmatch(name)
+        or ".." in name
+        or name.lower().endswith((".keras", ".json"))
+    ):  # would read as a path, not a name
         raise ValueError(f"invalid model name {name!r}: use {NAME_RULE}")
     return name
 
@@ -118,9 +124,11 @@ def card_problem(card: dict[str, Any]) -> str | None:
     if not isinstance(history, list):
         return "card field 'history' is not a list"
     for epoch in history:
-        if not (isinstance(epoch, dict)
-                and all(_is_number(epoch.get(k)) for k in ("epoch", "loss", "accuracy"))
-                and all(epoch.get(k) is None or _is_number(epoch[k]) for k in ("val_loss", "val_accuracy"))):
+        if not (
+            isinstance(epoch, dict)
+            and all(_is_number(epoch.get(k)) for k in ("epoch", "loss", "accuracy"))
+            and all(epoch.get(k) is None or _is_number(epoch[k]) for k in ("val_loss", "val_accuracy"))
+        ):
             return "card field 'history' has an epoch without numeric epoch, loss and accuracy"
     return None
 
@@ -203,8 +211,9 @@ def _write_model_file(model, path: Path) -> None:
         os.fsync(f.fileno())
 
 
-def save_model(model, name: str, card: dict[str, Any], root: Path | None = None,
-               overwrite: bool = True) -> Path:
+def save_model(
+    model, name: str, card: dict[str, Any], root: Path | None = None, overwrite: bool = True
+) -> Path:
     """Save ``model`` and its ``card`` as ``name`` atomically; return the ``.keras`` path.
 
     Adds ``name``, ``file_bytes`` and ``model_sha256`` to the card. Raises ``ValueError`` on a bad
@@ -221,8 +230,12 @@ def save_model(model, name: str, card: dict[str, Any], root: Path | None = None,
                 raise ModelError(f"a model named {name!r} already exists")
             tmp_model = _temp_path(root, name, ".keras")
             _write_model_file(model, tmp_model)
-            card = {**card, "name": name, "file_bytes": tmp_model.stat().st_size,
-                    "model_sha256": file_sha256(tmp_model)}
+            card = {
+                **card,
+                "name": name,
+                "file_bytes": tmp_model.stat().st_size,
+                "model_sha256": file_sha256(tmp_model),
+            }
             tmp_card = _temp_path(root, name, ".json")
             with open(tmp_card, "w", encoding="utf-8") as f:
                 json.dump(card, f, indent=1)
@@ -262,7 +275,8 @@ def resolve(name_or_path: str | os.PathLike, root: Path | None = None) -> Path:
         where = f" --models-dir {root}" if root is not None else ""
         raise ModelNotFoundError(
             f"no model at {path}. Train one with: python -m digit_core{where} train --arch cnn "
-            f"--name {path.stem}")
+            f"--name {path.stem}"
+        )
     return path
 
 
@@ -291,8 +305,9 @@ def delete_model(name: str, root: Path | None = None) -> None:
     validate_name(name)
     root = root or models_dir()
     files = [model_path(name, root), card_path(name, root)]
-    if name in SHIPPED or any(_same_entry(path, root / f"{s}{path.suffix}") for path in files
-                              for s in SHIPPED):
+    if name in SHIPPED or any(
+        _same_entry(path, root / f"{s}{path.suffix}") for path in files for s in SHIPPED
+    ):
         raise ModelError(f"{name!r} is a shipped default and cannot be deleted")
     if not root.is_dir():
         raise ModelNotFoundError(f"no model named {name!r} (no registry at {root})")

@@ -69,8 +69,14 @@ def _merge_columns(boxes: list[list]) -> list[list]:
             overlap = min(last[3], box[3]) - max(last[1], box[1])
             narrower = min(last[3] - last[1], box[3] - box[1])
             if overlap > OVERLAP * narrower:
-                merged[-1] = [min(last[0], box[0]), min(last[1], box[1]), max(last[2], box[2]),
-                              max(last[3], box[3]), last[4] + box[4], last[5] | box[5]]
+                merged[-1] = [
+                    min(last[0], box[0]),
+                    min(last[1], box[1]),
+                    max(last[2], box[2]),
+                    max(last[3], box[3]),
+                    last[4] + box[4],
+                    last[5] | box[5],
+                ]
                 continue
         merged.append(list(box))
     return merged
@@ -98,9 +104,9 @@ def split_digits(image) -> list[Piece]:
         own = np.asarray(Image.fromarray(own.astype(np.uint8) * 255).filter(ImageFilter.MaxFilter(3))) > 0
         full = np.repeat(np.repeat(own, GRID, axis=0), GRID, axis=1)
         mask = np.zeros_like(ink, dtype=bool)
-        mask[:full.shape[0], :full.shape[1]] = full[:height, :width]
+        mask[: full.shape[0], : full.shape[1]] = full[:height, :width]
         box = (top * GRID, left * GRID, min(height, bottom * GRID), min(width, right * GRID))
-        crop = np.where(mask, ink, 0.0)[box[0]:box[2], box[1]:box[3]]
+        crop = np.where(mask, ink, 0.0)[box[0] : box[2], box[1] : box[3]]
         # The ink is already white on black: skip finding it again (a thick stroke could fill
         # the crop's border and look like a light background).
         prepared = from_ink(crop)

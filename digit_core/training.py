@@ -116,9 +116,17 @@ class _Progress(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         logs = logs or {}
         if self.on_batch is not None:
-            self.on_batch(BatchProgress(self.epoch, self.epochs, batch + 1, self.batches,
-                                        float(logs.get("loss", np.nan)),
-                                        float(logs.get("accuracy", np.nan)), self._elapsed()))
+            self.on_batch(
+                BatchProgress(
+                    self.epoch,
+                    self.epochs,
+                    batch + 1,
+                    self.batches,
+                    float(logs.get("loss", np.nan)),
+                    float(logs.get("accuracy", np.nan)),
+                    self._elapsed(),
+                )
+            )
         if self.cancel is not None and self.cancel.is_set():
             self.cancelled = True
             self.model.stop_training = True
@@ -135,8 +143,15 @@ class _Progress(keras.callbacks.Callback):
             val_loss, val_accuracy = scores.loss, scores.accuracy
         lr = self.model.optimizer.learning_rate
         progress = EpochProgress(
-            epoch + 1, self.epochs, float(logs["loss"]), float(logs["accuracy"]), val_loss,
-            val_accuracy, float(keras.ops.convert_to_numpy(lr)), self._elapsed())
+            epoch + 1,
+            self.epochs,
+            float(logs["loss"]),
+            float(logs["accuracy"]),
+            val_loss,
+            val_accuracy,
+            float(keras.ops.convert_to_numpy(lr)),
+            self._elapsed(),
+        )
         self.history.append(progress.as_dict())
         if self.on_epoch is not None:
             self.on_epoch(progress)
@@ -171,7 +186,7 @@ def split_data(images: np.ndarray, labels: np.ndarray, config: TrainConfig):
     n_train = len(images) - n_val
     if config.limit is not None:
         n_train = min(n_train, config.limit)
-    val_idx, train_idx = order[:n_val], order[n_val:n_val + n_train]
+    val_idx, train_idx = order[:n_val], order[n_val : n_val + n_train]
     if n_train < 1:
         raise ValueError("no training images left after the validation split")
     return images[train_idx], labels[train_idx], images[val_idx], labels[val_idx]
@@ -199,8 +214,11 @@ def _optimizer(config: TrainConfig, steps_per_epoch: int) -> keras.optimizers.Op
     warmup = min(int(config.warmup_epochs * steps_per_epoch), total // 10)
     # Warm up from a tenth of the rate, then cosine-decay to zero by the last step.
     schedule = keras.optimizers.schedules.CosineDecay(
-        initial_learning_rate=config.learning_rate / 10, decay_steps=max(1, total - warmup),
-        warmup_target=config.learning_rate, warmup_steps=warmup)
+        initial_learning_rate=config.learning_rate / 10,
+        decay_steps=max(1, total - warmup),
+        warmup_target=config.learning_rate,
+        warmup_steps=warmup,
+    )
     if config.optimizer == "sgd":
         return keras.optimizers.SGD(schedule, momentum=0.9, nesterov=True)
     if config.optimizer == "rmsprop":
@@ -244,11 +262,17 @@ def train(
             loss=keras.losses.SparseCategoricalCrossentropy(),
             metrics=["accuracy"],
         )
-    progress = _Progress(train_config.epochs, steps, train_config.patience, train_x, val_x, val_y,
-                         on_batch, on_epoch, cancel)
+    progress = _Progress(
+        train_config.epochs, steps, train_config.patience, train_x, val_x, val_y, on_batch, on_epoch, cancel
+    )
     start = time.perf_counter()
     # Validation is done by the callback, after fixing batch-norm statistics in short runs.
     model.fit(train_ds, epochs=train_config.epochs, callbacks=[progress], shuffle=False, verbose=0)
-    return TrainResult(model=model, history=progress.history, seconds=time.perf_counter() - start,
-                       cancelled=progress.cancelled, stopped_early=progress.stopped_early,
-                       best_epoch=progress.best_epoch)
+    return TrainResult(
+        model=model,
+        history=progress.history,
+        seconds=time.perf_counter() - start,
+        cancelled=progress.cancelled,
+        stopped_early=progress.stopped_early,
+        best_epoch=progress.best_epoch,
+    )

@@ -78,9 +78,11 @@ def test_set_ui() -> TestSet | None:
     try:
         return _test_set(tuple(str(p) for p in search_paths()))
     except (MnistNotFoundError, DataError) as exc:
-        st.warning(f"The MNIST test set is not available, so the figures below are the ones stored in "
-                   f"the model cards. {exc}\n\nTo evaluate here, put the four `*-ubyte.gz` files (or "
-                   f"`mnist.npz`) in a folder and start the app with `DIGIT_DATA_DIR` set to it.")
+        st.warning(
+            f"The MNIST test set is not available, so the figures below are the ones stored in "
+            f"the model cards. {exc}\n\nTo evaluate here, put the four `*-ubyte.gz` files (or "
+            f"`mnist.npz`) in a folder and start the app with `DIGIT_DATA_DIR` set to it."
+        )
         return None
 
 
@@ -115,9 +117,11 @@ def train_data_ui():
         with st.spinner("Loading MNIST…"):
             return load_mnist(download=False)  # cached per process by digit_core.data
     except (MnistNotFoundError, DataError) as exc:
-        st.warning(f"Training needs MNIST, which was not found. {exc}\n\nPut the four `*-ubyte.gz` "
-                   f"files (or `mnist.npz`) in a folder and start the app with `DIGIT_DATA_DIR` set "
-                   f"to it, or download it (about 11 MB) if this machine has the internet.")
+        st.warning(
+            f"Training needs MNIST, which was not found. {exc}\n\nPut the four `*-ubyte.gz` "
+            f"files (or `mnist.npz`) in a folder and start the app with `DIGIT_DATA_DIR` set "
+            f"to it, or download it (about 11 MB) if this machine has the internet."
+        )
     if st.button("Download MNIST", key="train_download"):
         try:
             with st.spinner("Downloading MNIST…"):
@@ -153,16 +157,25 @@ def canvas_image_ui(key: str, width: int, height: int, pen: int):
     # Imported here: the component registers itself with the running Streamlit server.
     from streamlit_drawable_canvas import st_canvas
 
-    result = st_canvas(stroke_width=pen, stroke_color="#FFFFFF", background_color="#000000",
-                       height=height, width=width, drawing_mode="freedraw", return_image_data=True,
-                       update_streamlit=True, key=key)
+    result = st_canvas(
+        stroke_width=pen,
+        stroke_color="#FFFFFF",
+        background_color="#000000",
+        height=height,
+        width=width,
+        drawing_mode="freedraw",
+        return_image_data=True,
+        update_streamlit=True,
+        key=key,
+    )
     return result.image_data
 
 
 def probability_chart(probabilities, highlight: int, height: int = 220) -> alt.Chart:
     """Bar chart of the ten probabilities, the predicted digit highlighted, with tooltips."""
-    frame = pd.DataFrame({"digit": [str(d) for d in range(10)],
-                          "probability": [float(p) for p in probabilities]})
+    frame = pd.DataFrame(
+        {"digit": [str(d) for d in range(10)], "probability": [float(p) for p in probabilities]}
+    )
     frame["predicted"] = frame["digit"] == str(highlight)
     return (
         alt.Chart(frame, height=height)
@@ -176,76 +189,117 @@ def probability_chart(probabilities, highlight: int, height: int = 220) -> alt.C
     )
 
 
-def confusion_heatmap(confusion, rates, by_rate: bool = False, selectable: bool = False,
-                      size: int = 380) -> alt.Chart:
+def confusion_heatmap(
+    confusion, rates, by_rate: bool = False, selectable: bool = False, size: int = 380
+) -> alt.Chart:
     """Heatmap of a confusion matrix (rows true, columns predicted) showing counts, or the
     row-normalised ``rates`` when ``by_rate``; both on hover.
 
     With ``selectable``, clicking a cell selects its ``true`` and ``predicted`` digits (the
     selection is named ``cell``).
     """
-    rows = [{"true": t, "predicted": p, "count": int(confusion[t][p]), "rate": float(rates[t][p])}
-            for t in range(10) for p in range(10)]
+    rows = [
+        {"true": t, "predicted": p, "count": int(confusion[t][p]), "rate": float(rates[t][p])}
+        for t in range(10)
+        for p in range(10)
+    ]
     frame = pd.DataFrame(rows)
     field = "rate" if by_rate else "count"
     base = alt.Chart(frame, width=size, height=size).encode(
         x=alt.X("predicted:O", title="predicted digit", axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("true:O", title="true digit"))
+        y=alt.Y("true:O", title="true digit"),
+    )
     # A log-like colour scale: the diagonal would otherwise wash out every mistake.
     heat = base.mark_rect().encode(
         color=alt.Color(f"{field}:Q", scale=alt.Scale(type="symlog", scheme="blues"), legend=None),
-        tooltip=[alt.Tooltip("true:O"), alt.Tooltip("predicted:O"), alt.Tooltip("count:Q"),
-                 alt.Tooltip("rate:Q", format=".2%", title="share of true digit")])
+        tooltip=[
+            alt.Tooltip("true:O"),
+            alt.Tooltip("predicted:O"),
+            alt.Tooltip("count:Q"),
+            alt.Tooltip("rate:Q", format=".2%", title="share of true digit"),
+        ],
+    )
     if selectable:
         picked = alt.selection_point(name="cell", fields=["true", "predicted"], on="click")
-        heat = heat.add_params(picked).encode(
-            opacity=alt.condition(picked, alt.value(1.0), alt.value(0.55)))
+        heat = heat.add_params(picked).encode(opacity=alt.condition(picked, alt.value(1.0), alt.value(0.55)))
     text = base.mark_text(fontSize=11 if not by_rate else 9).encode(
         text=alt.Text(f"{field}:Q", format=".1%" if by_rate else "d"),
-        color=alt.condition(alt.datum.true == alt.datum.predicted, alt.value("white"), alt.value("#333")))
+        color=alt.condition(alt.datum.true == alt.datum.predicted, alt.value("white"), alt.value("#333")),
+    )
     return heat + text
 
 
 def per_class_bars(per_model: dict[str, list[float]], title: str = "accuracy") -> alt.Chart:
     """Bars of a per-digit figure; several models side by side when ``per_model`` has several."""
-    frame = pd.DataFrame([{"digit": str(d), "model": name, title: float(v)}
-                          for name, values in per_model.items() for d, v in enumerate(values)])
+    frame = pd.DataFrame(
+        [
+            {"digit": str(d), "model": name, title: float(v)}
+            for name, values in per_model.items()
+            for d, v in enumerate(values)
+        ]
+    )
     low = max(0.0, float(frame[title].min()) - 0.02)
     several = len(per_model) > 1
-    return alt.Chart(frame, height=240).mark_bar().encode(
-        x=alt.X("digit:N", axis=alt.Axis(labelAngle=0)),
-        xOffset="model:N",
-        y=alt.Y(f"{title}:Q", scale=alt.Scale(domain=[low, 1.0], clamp=True),
-                axis=alt.Axis(format=".0%", title=title, labelPadding=4)),
-        color=alt.Color("model:N", legend=alt.Legend(orient="top") if several else None),
-        tooltip=["model:N", "digit:N", alt.Tooltip(f"{title}:Q", format=".2%")])
+    return (
+        alt.Chart(frame, height=240)
+        .mark_bar()
+        .encode(
+            x=alt.X("digit:N", axis=alt.Axis(labelAngle=0)),
+            xOffset="model:N",
+            y=alt.Y(
+                f"{title}:Q",
+                scale=alt.Scale(domain=[low, 1.0], clamp=True),
+                axis=alt.Axis(format=".0%", title=title, labelPadding=4),
+            ),
+            color=alt.Color("model:N", legend=alt.Legend(orient="top") if several else None),
+            tooltip=["model:N", "digit:N", alt.Tooltip(f"{title}:Q", format=".2%")],
+        )
+    )
 
 
 def counts_chart(counts: list[int]) -> alt.Chart:
     """Bars of how many samples there are of each digit."""
     frame = pd.DataFrame({"digit": [str(d) for d in range(10)], "samples": counts})
-    return alt.Chart(frame, height=160).mark_bar().encode(
-        x=alt.X("digit:N", axis=alt.Axis(labelAngle=0)), y=alt.Y("samples:Q", axis=alt.Axis(tickMinStep=1)),
-        tooltip=["digit:N", "samples:Q"])
+    return (
+        alt.Chart(frame, height=160)
+        .mark_bar()
+        .encode(
+            x=alt.X("digit:N", axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("samples:Q", axis=alt.Axis(tickMinStep=1)),
+            tooltip=["digit:N", "samples:Q"],
+        )
+    )
 
 
 def test_set_bars(frame: pd.DataFrame) -> alt.Chart:
     """Each model's accuracy on each test set, grouped by model; ``frame`` has a ``model`` column
     and one column of accuracies per test set."""
     long = frame.melt("model", var_name="test set", value_name="accuracy")
-    return alt.Chart(long, height=260).mark_bar().encode(
-        x=alt.X("model:N", axis=alt.Axis(labelAngle=0)), xOffset="test set:N",
-        y=alt.Y("accuracy:Q", axis=alt.Axis(format="%")), color="test set:N",
-        tooltip=["model:N", "test set:N", alt.Tooltip("accuracy:Q", format=".2%")])
+    return (
+        alt.Chart(long, height=260)
+        .mark_bar()
+        .encode(
+            x=alt.X("model:N", axis=alt.Axis(labelAngle=0)),
+            xOffset="test set:N",
+            y=alt.Y("accuracy:Q", axis=alt.Axis(format="%")),
+            color="test set:N",
+            tooltip=["model:N", "test set:N", alt.Tooltip("accuracy:Q", format=".2%")],
+        )
+    )
 
 
 def batch_loss_chart(steps: list[int], losses: list[float], batches_per_epoch: int) -> alt.Chart:
     """The smoothed training loss after every batch, with the epoch on the x axis."""
     frame = pd.DataFrame({"epoch": [s / max(1, batches_per_epoch) for s in steps], "loss": losses})
-    return alt.Chart(frame, height=220, title="training loss per batch (smoothed)").mark_line().encode(
-        x=alt.X("epoch:Q", title="epoch"),
-        y=alt.Y("loss:Q", scale=alt.Scale(zero=False), title="loss"),
-        tooltip=[alt.Tooltip("epoch:Q", format=".2f"), alt.Tooltip("loss:Q", format=".4f")])
+    return (
+        alt.Chart(frame, height=220, title="training loss per batch (smoothed)")
+        .mark_line()
+        .encode(
+            x=alt.X("epoch:Q", title="epoch"),
+            y=alt.Y("loss:Q", scale=alt.Scale(zero=False), title="loss"),
+            tooltip=[alt.Tooltip("epoch:Q", format=".2f"), alt.Tooltip("loss:Q", format=".4f")],
+        )
+    )
 
 
 def epoch_chart(history: list[dict], metric: str) -> alt.Chart:
@@ -261,7 +315,8 @@ def epoch_chart(history: list[dict], metric: str) -> alt.Chart:
         x=alt.X("epoch:Q", axis=alt.Axis(tickMinStep=1)),
         y=alt.Y(f"{metric}:Q", scale=alt.Scale(zero=False), axis=axis),
         color=alt.Color("set:N", legend=alt.Legend(orient="bottom", title=None)),
-        tooltip=["epoch:Q", "set:N", alt.Tooltip(f"{metric}:Q", format=".4f")])
+        tooltip=["epoch:Q", "set:N", alt.Tooltip(f"{metric}:Q", format=".4f")],
+    )
 
 
 def history_chart(history: list[dict]) -> alt.Chart:
@@ -269,15 +324,28 @@ def history_chart(history: list[dict]) -> alt.Chart:
     rows = []
     for entry in history:
         for metric in ("loss", "accuracy"):
-            rows.append({"epoch": entry["epoch"], "metric": metric, "set": "training",
-                         "value": entry[metric]})
+            rows.append(
+                {"epoch": entry["epoch"], "metric": metric, "set": "training", "value": entry[metric]}
+            )
             if entry.get(f"val_{metric}") is not None:
-                rows.append({"epoch": entry["epoch"], "metric": metric, "set": "validation",
-                             "value": entry[f"val_{metric}"]})
+                rows.append(
+                    {
+                        "epoch": entry["epoch"],
+                        "metric": metric,
+                        "set": "validation",
+                        "value": entry[f"val_{metric}"],
+                    }
+                )
     frame = pd.DataFrame(rows)
-    return alt.Chart(frame, height=220).mark_line(point=True).encode(
-        x=alt.X("epoch:Q", axis=alt.Axis(tickMinStep=1)),
-        y=alt.Y("value:Q", scale=alt.Scale(zero=False)),
-        color="set:N",
-        tooltip=["epoch:Q", "set:N", alt.Tooltip("value:Q", format=".4f")],
-    ).facet(column=alt.Column("metric:N", title=None)).resolve_scale(y="independent")
+    return (
+        alt.Chart(frame, height=220)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("epoch:Q", axis=alt.Axis(tickMinStep=1)),
+            y=alt.Y("value:Q", scale=alt.Scale(zero=False)),
+            color="set:N",
+            tooltip=["epoch:Q", "set:N", alt.Tooltip("value:Q", format=".4f")],
+        )
+        .facet(column=alt.Column("metric:N", title=None))
+        .resolve_scale(y="independent")
+    )

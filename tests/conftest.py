@@ -6,8 +6,10 @@ import pytest  # noqa: E402
 
 from digit_core.data import DATA_DIR_ENV, DataError, MnistNotFoundError, load_mnist  # noqa: E402
 
-NO_MNIST = (f"MNIST is not available: set {DATA_DIR_ENV} to a folder with the four *-ubyte.gz "
-            "files (CI points it at ../shared/data/mnist)")
+NO_MNIST = (
+    f"MNIST is not available: set {DATA_DIR_ENV} to a folder with the four *-ubyte.gz "
+    "files (CI points it at ../shared/data/mnist)"
+)
 
 
 @pytest.fixture(scope="session")

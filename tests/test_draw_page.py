@@ -20,8 +20,9 @@ PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "1_✏️_Draw_and
 
 
 def drawing(digit, **style):
-    return strokes.draw_digit(digit, strokes.Style(width=18, **style), ink=(255, 255, 255, 255),
-                              paper=(0, 0, 0, 255))
+    return strokes.draw_digit(
+        digit, strokes.Style(width=18, **style), ink=(255, 255, 255, 255), paper=(0, 0, 0, 255)
+    )
 
 
 def number(digits, size=(700, 200)):
@@ -106,10 +107,12 @@ def png(array):
 def test_uploads_get_their_own_results_and_a_bad_file_its_own_message(monkeypatch):
     at = run_page(monkeypatch, {})
     on_paper = strokes.draw_digit(5, strokes.Style(width=18), ink=(0, 0, 0, 255), paper=(255, 255, 255, 255))
-    at.file_uploader(key="draw_uploads").set_value([
-        ("five.png", png(on_paper), "image/png"),
-        ("broken.png", b"\x89PNG\r\n\x1a\n not really", "image/png"),
-    ]).run()
+    at.file_uploader(key="draw_uploads").set_value(
+        [
+            ("five.png", png(on_paper), "image/png"),
+            ("broken.png", b"\x89PNG\r\n\x1a\n not really", "image/png"),
+        ]
+    ).run()
     assert not at.exception
     table = at.dataframe[0].value
     assert table["file"].tolist() == ["five.png", "broken.png"]

@@ -22,8 +22,9 @@ def drawn_set(tmp_path_factory):
     """A small MNIST-format data set of our own drawn digits (the test split is what counts)."""
     rng = np.random.default_rng(5)
     labels = np.arange(200) % 10
-    images = np.stack([(to_mnist(strokes.draw_digit(d, strokes.random_style(rng), rng)) * 255).round()
-                       for d in labels]).astype(np.uint8)
+    images = np.stack(
+        [(to_mnist(strokes.draw_digit(d, strokes.random_style(rng), rng)) * 255).round() for d in labels]
+    ).astype(np.uint8)
     folder = tmp_path_factory.mktemp("drawn")
     for split in ("train", "t10k"):
         write_idx(folder / f"{split}-images-idx3-ubyte.gz", images)
@@ -82,7 +83,8 @@ def test_choosing_a_confusion_cell_shows_exactly_its_images(monkeypatch, drawn_s
     assert len(gallery.value) == len(expected[:40])
     assert gallery.captions == [f"{probabilities[i, predicted]:.0%}" for i in expected[:40]]
     assert f"**{len(expected):,}** test images of a **{true}** predicted as **{predicted}**" in [
-        m.value.split(" (the first")[0] for m in at.markdown]
+        m.value.split(" (the first")[0] for m in at.markdown
+    ]
 
 
 def test_comparing_two_models_shows_both(monkeypatch, drawn_set):
@@ -138,8 +140,9 @@ def test_the_handwriting_set_is_evaluated_like_mnist_and_shown_beside_it(monkeyp
     store = HandwritingStore(tmp_path / "hw.sqlite")
     store.add_many(images[:60], labels[:60])
     monkeypatch.setenv(DB_ENV, str(store.path))
-    expected = {name: evaluate(predict(load_model(name), images[:60]), labels[:60])
-                for name in ("cnn", "ann")}
+    expected = {
+        name: evaluate(predict(load_model(name), images[:60]), labels[:60]) for name in ("cnn", "ann")
+    }
 
     at = run_page(monkeypatch, folder).radio(key="eval_source").set_value("My handwriting").run()
     assert not at.exception
@@ -163,8 +166,9 @@ def test_an_empty_handwriting_set_says_how_to_fill_it(monkeypatch, drawn_set, tm
     assert not at.metric  # must not: show MNIST figures as if they were the handwriting's
 
 
-def test_the_versus_tab_adds_the_handwriting_set_even_when_mnist_is_the_test_set(monkeypatch, drawn_set,
-                                                                                 tmp_path):
+def test_the_versus_tab_adds_the_handwriting_set_even_when_mnist_is_the_test_set(
+    monkeypatch, drawn_set, tmp_path
+):
     from digit_core.handwriting import DB_ENV, HandwritingStore
 
     folder, images, labels = drawn_set

@@ -17,7 +17,7 @@ from digit_core.handwriting import HandwritingError, HandwritingStore, drawing_p
 def digit_image(value: int) -> np.ndarray:
     """A recognisable (28, 28) float image in [0, 1], different for each ``value``."""
     image = np.zeros((28, 28), np.float32)
-    image[4 + value % 20: 8 + value % 20, 4:24] = 1.0
+    image[4 + value % 20 : 8 + value % 20, 4:24] = 1.0
     image[10, value % 28] = 0.5
     return image
 
@@ -153,26 +153,60 @@ def npz(**arrays) -> bytes:
 MALFORMED = {
     "not a zip at all": ("set.zip", b"PK\x03\x04 broken", "not a readable zip"),
     "no labels.csv": ("set.zip", zip_of({"a.png": png()}), "no labels.csv"),
-    "a missing image": ("set.zip", zip_of({"labels.csv": labels_csv([("a.png", 1), ("b.png", 2)]),
-                                           "a.png": png()}), "'b.png' is not in the zip"),
-    "a label that is not a digit": ("set.zip", zip_of({
-        "labels.csv": labels_csv([("a.png", 1), ("b.png", "x")]), "a.png": png(), "b.png": png()}),
-        "not a digit"),
-    "a label out of range": ("set.zip", zip_of({"labels.csv": labels_csv([("a.png", 12)]), "a.png": png()}),
-                             "digits 0-9"),
-    "an image of the wrong size": ("set.zip", zip_of({"labels.csv": labels_csv([("a.png", 1), ("b.png", 1)]),
-                                                      "a.png": png(), "b.png": png((30, 28))}), "30x28"),
-    "a broken png": ("set.zip", zip_of({"labels.csv": labels_csv([("a.png", 1), ("b.png", 1)]),
-                                        "a.png": png(), "b.png": b"\x89PNG broken"}), "not a readable PNG"),
+    "a missing image": (
+        "set.zip",
+        zip_of({"labels.csv": labels_csv([("a.png", 1), ("b.png", 2)]), "a.png": png()}),
+        "'b.png' is not in the zip",
+    ),
+    "a label that is not a digit": (
+        "set.zip",
+        zip_of({"labels.csv": labels_csv([("a.png", 1), ("b.png", "x")]), "a.png": png(), "b.png": png()}),
+        "not a digit",
+    ),
+    "a label out of range": (
+        "set.zip",
+        zip_of({"labels.csv": labels_csv([("a.png", 12)]), "a.png": png()}),
+        "digits 0-9",
+    ),
+    "an image of the wrong size": (
+        "set.zip",
+        zip_of(
+            {"labels.csv": labels_csv([("a.png", 1), ("b.png", 1)]), "a.png": png(), "b.png": png((30, 28))}
+        ),
+        "30x28",
+    ),
+    "a broken png": (
+        "set.zip",
+        zip_of(
+            {
+                "labels.csv": labels_csv([("a.png", 1), ("b.png", 1)]),
+                "a.png": png(),
+                "b.png": b"\x89PNG broken",
+            }
+        ),
+        "not a readable PNG",
+    ),
     "npz without labels": ("set.npz", npz(images=np.zeros((2, 28, 28), np.uint8)), "'images' and 'labels'"),
-    "npz with mismatched counts": ("set.npz", npz(images=np.zeros((3, 28, 28), np.uint8),
-                                                  labels=np.array([1, 2])), "3 images"),
-    "npz of the wrong shape": ("set.npz", npz(images=np.zeros((2, 28, 20), np.uint8),
-                                              labels=np.array([1, 2])), "shape"),
-    "npz holding pickles": ("set.npz", npz(images=np.array([object()] * 2), labels=np.array([1, 2])),
-                            "shape"),
-    "a labels.csv too large to read": ("set.zip", zip_of({"labels.csv": "file,label\n" + "x" * (11 * 2**20)}),
-                                       "larger than 10 MB"),
+    "npz with mismatched counts": (
+        "set.npz",
+        npz(images=np.zeros((3, 28, 28), np.uint8), labels=np.array([1, 2])),
+        "3 images",
+    ),
+    "npz of the wrong shape": (
+        "set.npz",
+        npz(images=np.zeros((2, 28, 20), np.uint8), labels=np.array([1, 2])),
+        "shape",
+    ),
+    "npz holding pickles": (
+        "set.npz",
+        npz(images=np.array([object()] * 2), labels=np.array([1, 2])),
+        "shape",
+    ),
+    "a labels.csv too large to read": (
+        "set.zip",
+        zip_of({"labels.csv": "file,label\n" + "x" * (11 * 2**20)}),
+        "larger than 10 MB",
+    ),
     "a text file": ("set.txt", b"hello", "expected a .npz or a .zip"),
 }
 

@@ -14,7 +14,7 @@ PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "4_📝_My_handwri
 
 def bar(value: int) -> np.ndarray:
     image = np.zeros((28, 28), np.float32)
-    image[5 + value % 15: 10 + value % 15, 6:22] = 1.0
+    image[5 + value % 15 : 10 + value % 15, 6:22] = 1.0
     return image
 
 

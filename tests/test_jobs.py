@@ -231,8 +231,9 @@ def test_save_writes_the_model_and_card_and_refuses_shipped_or_taken_names(regis
     job.save("mine")
     assert job.snapshot().saved_as == "mine"
     loaded = registry.load_model("mine")
-    np.testing.assert_allclose(predict(loaded, data.test_images),
-                               predict(job.run.result.model, data.test_images), atol=1e-5)
+    np.testing.assert_allclose(
+        predict(loaded, data.test_images), predict(job.run.result.model, data.test_images), atol=1e-5
+    )
     card = registry.read_card("mine")
     assert card["test_accuracy"] == pytest.approx(job.snapshot().test_accuracy)
     assert card["train_config"]["epochs"] == 1
@@ -242,10 +243,28 @@ def test_save_writes_the_model_and_card_and_refuses_shipped_or_taken_names(regis
 
 
 def snapshot(**changes) -> Snapshot:
-    values = dict(id="x", owner="o", arch="ann", settings={}, state=TRAINING, epoch=2, epochs=4, batch=5,
-                  batches=10, elapsed=30.0, history=[], batch_steps=[], batch_losses=[], error=None,
-                  test_accuracy=None, baseline_accuracy=None, parameters=None, training_seconds=30.0,
-                  best_epoch=None, saved_as=None)
+    values = dict(
+        id="x",
+        owner="o",
+        arch="ann",
+        settings={},
+        state=TRAINING,
+        epoch=2,
+        epochs=4,
+        batch=5,
+        batches=10,
+        elapsed=30.0,
+        history=[],
+        batch_steps=[],
+        batch_losses=[],
+        error=None,
+        test_accuracy=None,
+        baseline_accuracy=None,
+        parameters=None,
+        training_seconds=30.0,
+        best_epoch=None,
+        saved_as=None,
+    )
     return Snapshot(**{**values, **changes})
 
 

@@ -41,9 +41,16 @@ def rss_mib() -> float:
 
 def canvas_images() -> list[np.ndarray]:
     """What the canvas sends: white ink on black, ``(280, 280, 4) uint8``; every digit, three places."""
-    return [strokes.draw_digit(digit, strokes.Style(size=280, height=0.7, width=18, centre=(cx, 0.5)),
-                               ink=(255, 255, 255, 255), paper=(0, 0, 0, 255))
-            for digit in range(10) for cx in (0.4, 0.5, 0.6)]
+    return [
+        strokes.draw_digit(
+            digit,
+            strokes.Style(size=280, height=0.7, width=18, centre=(cx, 0.5)),
+            ink=(255, 255, 255, 255),
+            paper=(0, 0, 0, 255),
+        )
+        for digit in range(10)
+        for cx in (0.4, 0.5, 0.6)
+    ]
 
 
 def stroke_work(model, image: np.ndarray) -> int:
@@ -80,10 +87,19 @@ def measure(model, count: int = COUNT, warmup: int = WARMUP, every: int | None =
     seconds = time.perf_counter() - start
     gc.collect()
     after, objects_after = rss_mib(), len(gc.get_objects())
-    return {"warmup": warmup, "count": count, "rss_before_mib": before, "rss_after_mib": after,
-            "rss_growth_mib": after - before, "objects_before": objects_before,
-            "objects_after": objects_after, "objects_growth": objects_after - objects_before,
-            "samples": samples, "wrong": wrong, "ms_per_stroke": seconds / count * 1000.0}
+    return {
+        "warmup": warmup,
+        "count": count,
+        "rss_before_mib": before,
+        "rss_after_mib": after,
+        "rss_growth_mib": after - before,
+        "objects_before": objects_before,
+        "objects_after": objects_after,
+        "objects_growth": objects_after - objects_before,
+        "samples": samples,
+        "wrong": wrong,
+        "ms_per_stroke": seconds / count * 1000.0,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -95,12 +111,14 @@ def cnn():
 
 def test_a_thousand_strokes_do_not_grow_memory(cnn):
     figures = measure(cnn, every=250)
-    print(f"\nRSS after {figures['warmup']} warm-up strokes {figures['rss_before_mib']:.1f} MiB, after "
-          f"{figures['count']} more {figures['rss_after_mib']:.1f} MiB (growth "
-          f"{figures['rss_growth_mib']:+.1f} MiB); samples "
-          + ", ".join(f"{n}: {mib:.1f}" for n, mib in figures["samples"])
-          + f"; live Python objects {figures['objects_before']} -> {figures['objects_after']}; "
-          f"{figures['ms_per_stroke']:.1f} ms per stroke")
+    print(
+        f"\nRSS after {figures['warmup']} warm-up strokes {figures['rss_before_mib']:.1f} MiB, after "
+        f"{figures['count']} more {figures['rss_after_mib']:.1f} MiB (growth "
+        f"{figures['rss_growth_mib']:+.1f} MiB); samples "
+        + ", ".join(f"{n}: {mib:.1f}" for n, mib in figures["samples"])
+        + f"; live Python objects {figures['objects_before']} -> {figures['objects_after']}; "
+        f"{figures['ms_per_stroke']:.1f} ms per stroke"
+    )
     assert figures["wrong"] == 0  # the real path ran: every template digit was read right
     assert figures["rss_growth_mib"] < RSS_BOUND_MIB
     assert figures["objects_growth"] < OBJECTS_BOUND

@@ -39,8 +39,7 @@ def tiny_model(seed: int, units: tuple[int, ...] = (16,)):
     keras.utils.set_random_seed(seed)
     model = build_ann(ANNConfig(units=units))
     rng = np.random.default_rng(seed)
-    model.set_weights([w + rng.uniform(0.1, 0.5, size=w.shape).astype(w.dtype)
-                       for w in model.get_weights()])
+    model.set_weights([w + rng.uniform(0.1, 0.5, size=w.shape).astype(w.dtype) for w in model.get_weights()])
     return model
 
 
@@ -63,8 +62,22 @@ def never_the_project_registry(monkeypatch, tmp_path):
 
 @pytest.mark.parametrize(
     "name",
-    ["../x", "", "a/b", "/abs", "a\0b", "a\\0b", "..", "x" * 65, "naïve", ".hidden", "-dash", "a..b",
-     "with space", None],
+    [
+        "../x",
+        "",
+        "a/b",
+        "/abs",
+        "a\0b",
+        "a\\0b",
+        "..",
+        "x" * 65,
+        "naïve",
+        ".hidden",
+        "-dash",
+        "a..b",
+        "with space",
+        None,
+    ],
 )
 def test_validate_name_refuses_unsafe_names(name):
     with pytest.raises(ValueError, match="invalid model name"):
@@ -310,10 +323,20 @@ CHILD = textwrap.dedent(
 
 
 def save_in_child_and_kill(tmp_path: Path, root: Path, mode: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "TF_CPP_MIN_LOG_LEVEL": "3",
-           registry.MODELS_DIR_ENV: str(root)}
-    return subprocess.run([sys.executable, "-c", CHILD, str(root), mode, str(tmp_path)],
-                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO_ROOT),
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        registry.MODELS_DIR_ENV: str(root),
+    }
+    return subprocess.run(
+        [sys.executable, "-c", CHILD, str(root), mode, str(tmp_path)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 @pytest.fixture

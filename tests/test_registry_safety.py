@@ -68,8 +68,10 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 
 def tree(folder: Path) -> dict[str, bytes | None]:
     """Everything under ``folder``: files with their bytes, folders and links as None."""
-    return {str(p.relative_to(folder)): p.read_bytes() if p.is_file() and not p.is_symlink() else None
-            for p in folder.rglob("*")}
+    return {
+        str(p.relative_to(folder)): p.read_bytes() if p.is_file() and not p.is_symlink() else None
+        for p in folder.rglob("*")
+    }
 
 
 def registry_with(root: Path, *names: str) -> Path:
@@ -97,10 +99,40 @@ def saved(tmp_path):
 
 # --- names and paths never leave the registry ----------------------------------------------------
 
-HOSTILE_NAMES = ["..", ".", "../outside/victim", "../../etc/passwd", "a/b", "a\\b", "OUTSIDE",
-                 "/etc/passwd", "C:\\victim", "a\0b", "\0", "victim\0.keras", "x" * 65, "x" * 5000,
-                 "naïve", "ｃｎｎ", "٣", "модель", "😀", "", " ", "\t", "cnn ", " cnn", "a\nb", "~",
-                 "~root", "$HOME", "victim.keras", "victim.json", "cnn.KERAS", "-rf"]
+HOSTILE_NAMES = [
+    "..",
+    ".",
+    "../outside/victim",
+    "../../etc/passwd",
+    "a/b",
+    "a\\b",
+    "OUTSIDE",
+    "/etc/passwd",
+    "C:\\victim",
+    "a\0b",
+    "\0",
+    "victim\0.keras",
+    "x" * 65,
+    "x" * 5000,
+    "naïve",
+    "ｃｎｎ",
+    "٣",
+    "модель",
+    "😀",
+    "",
+    " ",
+    "\t",
+    "cnn ",
+    " cnn",
+    "a\nb",
+    "~",
+    "~root",
+    "$HOME",
+    "victim.keras",
+    "victim.json",
+    "cnn.KERAS",
+    "-rf",
+]
 NAMED = {
     "validate_name": lambda name, root: registry.validate_name(name),
     "model_path": registry.model_path,
@@ -219,20 +251,32 @@ def truncate(path: Path, size: int) -> None:
 
 
 BROKEN = {  # name -> (how to break a copy of a good model, the reason list_models must give)
-    "foreign": (lambda root: _zip(root / "foreign.keras", {"word/document.xml": b"<w/>"}),
-                "foreign.keras is a zip archive but not a Keras model (no config.json)"),
-    "truncated": (lambda root: truncate(root / "truncated.keras", 3000),
-                  "truncated.keras is not a .keras archive"),
+    "foreign": (
+        lambda root: _zip(root / "foreign.keras", {"word/document.xml": b"<w/>"}),
+        "foreign.keras is a zip archive but not a Keras model (no config.json)",
+    ),
+    "truncated": (
+        lambda root: truncate(root / "truncated.keras", 3000),
+        "truncated.keras is not a .keras archive",
+    ),
     "listcard": (lambda root: (root / "listcard.json").write_text("[1, 2]"), "is not a JSON object"),
-    "deepcard": (lambda root: (root / "deepcard.json").write_text("[" * 100_000 + "]" * 100_000),
-                 "deepcard.json is unreadable: nested too deeply"),
-    "latin1card": (lambda root: (root / "latin1card.json").write_bytes('{"a": "é"}'.encode("latin-1")),
-                   "latin1card.json is unreadable"),
+    "deepcard": (
+        lambda root: (root / "deepcard.json").write_text("[" * 100_000 + "]" * 100_000),
+        "deepcard.json is unreadable: nested too deeply",
+    ),
+    "latin1card": (
+        lambda root: (root / "latin1card.json").write_bytes('{"a": "é"}'.encode("latin-1")),
+        "latin1card.json is unreadable",
+    ),
     "nocard": (lambda root: (root / "nocard.json").unlink(), "no card for model 'nocard'"),
-    "typedcard": (lambda root: (root / "typedcard.json").write_text('{"architecture": 5, "created": "x"}'),
-                  "card field 'architecture' is not text"),
-    "historycard": (lambda root: (root / "historycard.json").write_text('{"history": [{"epoch": "one"}]}'),
-                    "card field 'history' has an epoch without numeric epoch, loss and accuracy"),
+    "typedcard": (
+        lambda root: (root / "typedcard.json").write_text('{"architecture": 5, "created": "x"}'),
+        "card field 'architecture' is not text",
+    ),
+    "historycard": (
+        lambda root: (root / "historycard.json").write_text('{"history": [{"epoch": "one"}]}'),
+        "card field 'history' has an epoch without numeric epoch, loss and accuracy",
+    ),
 }
 
 
@@ -291,8 +335,13 @@ def test_a_class_from_a_foreign_module_is_refused_without_importing_it(tmp_path,
     path = save_model(tiny_model(4), "foreign", {}, root=tmp_path)
     with zipfile.ZipFile(path) as archive:
         members = {n: archive.read(n) for n in archive.namelist()}
-    config = members["config.json"].decode().replace('"module": "keras.layers", "class_name": "Dense"',
-                                                     '"module": "evil_layers", "class_name": "Boom"')
+    config = (
+        members["config.json"]
+        .decode()
+        .replace(
+            '"module": "keras.layers", "class_name": "Dense"', '"module": "evil_layers", "class_name": "Boom"'
+        )
+    )
     assert "evil_layers" in config
     _zip(path, {**members, "config.json": config.encode()})
 
@@ -356,6 +405,7 @@ def test_no_space_left_reported_while_flushing_is_a_clear_error(saved, monkeypat
 def _refuse(error: int):
     def refuse(*args, **kwargs):
         raise OSError(error, os.strerror(error))
+
     return refuse
 
 
@@ -482,8 +532,13 @@ def test_a_save_from_another_process_at_the_same_moment_cannot_corrupt_either(tm
     np.save(tmp_path / "images.npy", images())
     slow_writes(monkeypatch, 1.0)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    rival = subprocess.Popen([sys.executable, "-c", RIVAL, str(root), str(tmp_path)], env=env,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    rival = subprocess.Popen(
+        [sys.executable, "-c", RIVAL, str(root), str(tmp_path)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 120
     while not (tmp_path / "ready").exists() and rival.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)
@@ -520,8 +575,13 @@ HOLD_LOCK_AND_DIE = textwrap.dedent(
 def test_a_saver_killed_while_holding_the_lock_does_not_block_the_next_save(saved):
     root, _, _ = saved
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, "-c", HOLD_LOCK_AND_DIE, str(root), str(root.parent / "held")],
-                          env=env, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", HOLD_LOCK_AND_DIE, str(root), str(root.parent / "held")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == -signal.SIGKILL and (root.parent / "held").exists(), done.stderr
     model_b = tiny_model(2)
     saver = threading.Thread(target=save_model, args=(model_b, "m", {"version": "B"}, root))
@@ -536,8 +596,15 @@ def test_a_saver_killed_while_holding_the_lock_does_not_block_the_next_save(save
 _writes: list | None = None  # what the audit hook records while a test watches; None: not watching
 _hooked: list = []
 WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
-WRITE_EVENTS = {"tempfile.mkstemp", "tempfile.mkdtemp", "os.mkdir", "os.rename", "os.link", "os.symlink",
-                "shutil.copyfile"}
+WRITE_EVENTS = {
+    "tempfile.mkstemp",
+    "tempfile.mkdtemp",
+    "os.mkdir",
+    "os.rename",
+    "os.link",
+    "os.symlink",
+    "shutil.copyfile",
+}
 
 
 def _audit(event: str, args: tuple) -> None:
@@ -575,8 +642,11 @@ def drawing(digit: int, paper=(0, 0, 0, 255), ink=(255, 255, 255, 255)) -> np.nd
 
 def test_uploads_are_decoded_and_predicted_without_writing_any_file():
     model = tiny_model(9)
-    uploads = [("five.png", png(drawing(5, paper=(255, 255, 255, 255), ink=(0, 0, 0, 255)))),
-               ("../../etc/cron.d/x.png", png(drawing(3))), ("broken.png", b"\x89PNG\r\n\x1a\n nope")]
+    uploads = [
+        ("five.png", png(drawing(5, paper=(255, 255, 255, 255), ink=(0, 0, 0, 255)))),
+        ("../../etc/cron.d/x.png", png(drawing(3))),
+        ("broken.png", b"\x89PNG\r\n\x1a\n nope"),
+    ]
     with file_writes() as written:  # the watcher sees a temporary file: it can fail
         tempfile.TemporaryFile().close()
     assert written
@@ -598,11 +668,18 @@ PAGE_SCRIPTS = [ROOT / "Home.py", *sorted((ROOT / "pages").glob("*.py"))]
 @pytest.mark.parametrize("script", PAGE_SCRIPTS, ids=lambda p: p.name)
 def test_no_page_renders_raw_html(script):
     tree = ast.parse(script.read_text(encoding="utf-8"))
-    unsafe = [f"line {node.lineno}" for node in ast.walk(tree) if isinstance(node, ast.keyword)
-              and node.arg == "unsafe_allow_html" and not (isinstance(node.value, ast.Constant)
-                                                           and node.value.value is False)]
-    html = [f"line {node.lineno}" for node in ast.walk(tree) if isinstance(node, ast.Attribute)
-            and node.attr in HTML_CALLS]
+    unsafe = [
+        f"line {node.lineno}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.keyword)
+        and node.arg == "unsafe_allow_html"
+        and not (isinstance(node.value, ast.Constant) and node.value.value is False)
+    ]
+    html = [
+        f"line {node.lineno}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute) and node.attr in HTML_CALLS
+    ]
     assert unsafe == [] and html == []
 
 
@@ -661,7 +738,8 @@ def run_draw(monkeypatch, root: Path, canvas=None):
 
 
 def test_draw_page_offers_only_whole_models_and_refuses_the_unsafe_one_without_running_it(
-        monkeypatch, mixed_registry):
+    monkeypatch, mixed_registry
+):
     root, marker = mixed_registry
     at = run_draw(monkeypatch, root, drawing(3))
     assert not at.exception
@@ -682,8 +760,9 @@ def test_draw_page_uploads_show_an_html_file_name_as_text_and_write_no_file(monk
     at = run_draw(monkeypatch, root)
     name = "<img src=x onerror=alert(1)>.png"
     second = name.replace(".png", "2.png")
-    at.file_uploader(key="draw_uploads").set_value([(name, b"<script>alert(1)</script>", "image/png"),
-                                                    (second, png(drawing(7)), "image/png")])
+    at.file_uploader(key="draw_uploads").set_value(
+        [(name, b"<script>alert(1)</script>", "image/png"), (second, png(drawing(7)), "image/png")]
+    )
     with file_writes() as written:
         at.run()
 
@@ -695,15 +774,17 @@ def test_draw_page_uploads_show_an_html_file_name_as_text_and_write_no_file(monk
     assert_no_html_rendered(at)
 
 
-def test_evaluate_page_works_with_the_good_model_and_offers_no_broken_one(monkeypatch, tmp_path,
-                                                                         mixed_registry):
+def test_evaluate_page_works_with_the_good_model_and_offers_no_broken_one(
+    monkeypatch, tmp_path, mixed_registry
+):
     root, _ = mixed_registry
     only_files = tmp_path / "registry"  # without the Lambda model, which the list cannot tell apart
     shutil.copytree(root, only_files, ignore=shutil.ignore_patterns("sneaky.*"))
     rng = np.random.default_rng(5)
     labels = np.arange(20) % 10
-    digits = np.stack([(to_mnist(strokes.draw_digit(d, strokes.random_style(rng), rng)) * 255).round()
-                       for d in labels]).astype(np.uint8)
+    digits = np.stack(
+        [(to_mnist(strokes.draw_digit(d, strokes.random_style(rng), rng)) * 255).round() for d in labels]
+    ).astype(np.uint8)
     for split in ("train", "t10k"):
         write_idx(tmp_path / f"{split}-images-idx3-ubyte.gz", digits)
         write_idx(tmp_path / f"{split}-labels-idx1-ubyte.gz", labels)

@@ -13,9 +13,23 @@ from digit_core.preprocess import load_image, to_mnist
 from digit_core.registry import PROJECT_MODELS_DIR, file_sha256, load_model, read_card
 
 TARGETS = {"cnn": 0.995, "ann": 0.985}
-CARD_FIELDS = {"architecture", "config", "train_config", "parameters", "test_accuracy", "test_loss",
-               "per_class", "confusion", "history", "training_seconds", "versions", "created",
-               "data_fingerprint", "model_sha256", "command"}
+CARD_FIELDS = {
+    "architecture",
+    "config",
+    "train_config",
+    "parameters",
+    "test_accuracy",
+    "test_loss",
+    "per_class",
+    "confusion",
+    "history",
+    "training_seconds",
+    "versions",
+    "created",
+    "data_fingerprint",
+    "model_sha256",
+    "command",
+}
 
 
 @pytest.fixture(scope="module", params=sorted(TARGETS))

@@ -29,8 +29,9 @@ def drawn_mnist(tmp_path_factory):
     folder = tmp_path_factory.mktemp("drawn_mnist")
     for split, count in (("train", 400), ("t10k", 200)):
         labels = np.arange(count) % 10
-        images = np.stack([(to_mnist(strokes.draw_digit(d, strokes.random_style(rng), rng)) * 255).round()
-                           for d in labels]).astype(np.uint8)
+        images = np.stack(
+            [(to_mnist(strokes.draw_digit(d, strokes.random_style(rng), rng)) * 255).round() for d in labels]
+        ).astype(np.uint8)
         write_idx(folder / f"{split}-images-idx3-ubyte.gz", images)
         write_idx(folder / f"{split}-labels-idx1-ubyte.gz", labels)
     return folder

@@ -44,7 +44,7 @@ def synthetic(n=256, seed=0):
     images = rng.integers(0, 30, (n, 28, 28)).astype(np.uint8)
     for image, label in zip(images, labels):
         row, col = divmod(int(label), 5)
-        image[4 + row * 12: 10 + row * 12, 2 + col * 5: 6 + col * 5] = 255
+        image[4 + row * 12 : 10 + row * 12, 2 + col * 5 : 6 + col * 5] = 255
     return images, labels
 
 
@@ -52,8 +52,9 @@ def test_progress_callbacks_report_every_batch_and_epoch():
     images, labels = synthetic(250)
     batches, epochs = [], []
     config = TrainConfig(epochs=2, batch_size=50, validation_size=50, augment=None, patience=5)
-    result = train(ANNConfig(units=(32,)), config, images, labels,
-                   on_batch=batches.append, on_epoch=epochs.append)
+    result = train(
+        ANNConfig(units=(32,)), config, images, labels, on_batch=batches.append, on_epoch=epochs.append
+    )
     assert [(b.epoch, b.batch) for b in batches] == [(e, b) for e in (1, 2) for b in range(1, 5)]
     assert all(b.batches == 4 and b.epochs == 2 for b in batches)
     assert [e.epoch for e in epochs] == [1, 2]
@@ -83,8 +84,15 @@ def test_cancel_stops_after_the_current_batch():
 def test_early_stopping_restores_the_best_epoch():
     images, labels = synthetic(300)
     # A learning rate far too high makes validation accuracy stall, so patience runs out.
-    config = TrainConfig(epochs=30, batch_size=100, learning_rate=5.0, optimizer="sgd",
-                         validation_size=60, augment=None, patience=2)
+    config = TrainConfig(
+        epochs=30,
+        batch_size=100,
+        learning_rate=5.0,
+        optimizer="sgd",
+        validation_size=60,
+        augment=None,
+        patience=2,
+    )
     result = train(ANNConfig(units=(8,)), config, images, labels)
     assert result.stopped_early and len(result.history) < 30
     best = max(h["val_accuracy"] for h in result.history)
@@ -163,8 +171,9 @@ MIRRORED = textwrap.dedent("""
 def test_training_runs_under_mirrored_strategy_on_two_devices():
     # Logical devices must be configured before TensorFlow starts: hence a fresh process.
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "2"}
-    done = subprocess.run([sys.executable, "-c", MIRRORED], capture_output=True, text=True, env=env,
-                          timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-c", MIRRORED], capture_output=True, text=True, env=env, timeout=300
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["replicas"] == 2 and len(report["devices"]) == 2

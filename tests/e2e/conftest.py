@@ -34,8 +34,10 @@ def pytest_collection_modifyitems(config, items):
 def chromium_path() -> str:
     """The system Chromium, or a skip that says why not."""
     if not CHROMIUM.exists():
-        pytest.skip(f"browser tests need Debian's Chromium at {CHROMIUM} (apt-get install chromium); "
-                    "Playwright's own browser download is not used")
+        pytest.skip(
+            f"browser tests need Debian's Chromium at {CHROMIUM} (apt-get install chromium); "
+            "Playwright's own browser download is not used"
+        )
     pytest.importorskip("playwright.sync_api", reason="browser tests need the playwright package")
     return str(CHROMIUM)
 
@@ -51,8 +53,10 @@ def server_url(chromium_path, handwriting_db):
     """Base URL of a ``streamlit run Home.py`` started for this session, stopped at the end."""
     os.environ[DB_ENV] = str(handwriting_db)  # the server inherits it
     if not (ROOT / "models" / "cnn.keras").exists():
-        pytest.fail(f"the shipped model {ROOT / 'models' / 'cnn.keras'} is missing: the browser tests "
-                    "assert what it reads")
+        pytest.fail(
+            f"the shipped model {ROOT / 'models' / 'cnn.keras'} is missing: the browser tests "
+            "assert what it reads"
+        )
     try:
         with streamlit_server(STARTUP_TIMEOUT_S) as url:
             yield url

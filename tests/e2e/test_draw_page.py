@@ -61,7 +61,8 @@ def wait_idle(page) -> None:
     page.wait_for_function(
         """() => { const app = document.querySelector('[data-testid="stApp"]');
                    return app && app.getAttribute('data-test-script-state') === 'notRunning'; }""",
-        timeout=ANSWER_MS)
+        timeout=ANSWER_MS,
+    )
 
 
 def settled_metric(page, container: str, label: str, expected: str) -> None:

@@ -147,8 +147,7 @@ def test_a_browser_closed_mid_request_leaves_the_server_serving_others(browser, 
     assert not TRACEBACK.search(server_log())
 
 
-def test_a_user_whose_connection_drops_is_served_again_and_others_meanwhile(browser, server_url,
-                                                                          server_log):
+def test_a_user_whose_connection_drops_is_served_again_and_others_meanwhile(browser, server_url, server_log):
     context, page = new_page(browser)
     context.add_init_script(TRACK_SOCKETS_JS)
     other_context, other = new_page(browser)
@@ -181,4 +180,3 @@ def test_a_user_whose_connection_drops_is_served_again_and_others_meanwhile(brow
         other_context.close()
     assert healthy(server_url)
     assert not TRACEBACK.search(server_log())
-
