@@ -1,21 +1,12 @@
-"""Shared by the benchmark scripts: importing this puts the project on ``sys.path``, quiets
-TensorFlow's C++ logging, and offers the machine header and the JSON writer every script uses.
-
-Import it before TensorFlow or digit_core (``import common`` sorts ahead of both).
-"""
+"""Shared by the benchmark scripts: the machine header, the JSON writer, MNIST and the models."""
 
 from __future__ import annotations
 
 import json
 import os
 import platform
-import sys
 from importlib import metadata
 from pathlib import Path
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # digit_core is used from the checkout, not installed
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # must be set before TensorFlow loads
 
 
 def _cpu_model() -> str:

@@ -1,4 +1,4 @@
-"""Accuracy of registry models on the project's own drawn digits (digit_core.strokes), not MNIST.
+"""Accuracy of registry models on the project's own drawn digits (tests.support.strokes), not MNIST.
 
 Each drawing (random_style with a fixed seed, digits 0..9 in turn) is rendered four ways from the
 same strokes, so the renderings differ only in how they look: the app's canvas (black ink on
@@ -13,13 +13,13 @@ import argparse
 import io
 from collections import Counter
 
-import common  # first: puts digit_core on sys.path, quiets TensorFlow
 import numpy as np
 from PIL import Image
 
-from digit_core import strokes
+from bench import common
 from digit_core.inference import predict
 from digit_core.preprocess import load_image, prepare
+from tests.support import strokes
 
 RENDERINGS = ("canvas", "white-on-black", "paper", "photo")
 

@@ -12,12 +12,12 @@ import argparse
 import statistics
 import time
 
-import common  # first: puts digit_core on sys.path, quiets TensorFlow
 import numpy as np
 
-from digit_core import strokes
+from bench import common
 from digit_core.inference import predict
 from digit_core.preprocess import to_mnist
+from tests.support import strokes
 
 
 def parse_args() -> argparse.Namespace:

@@ -18,10 +18,9 @@ import argparse
 from dataclasses import asdict
 from pathlib import Path
 
-import common  # first: puts digit_core on sys.path, quiets TensorFlow
-
-from tests.e2e.load import Settings, run_load, summary
-from tests.e2e.server import ServerError, running_server
+from bench import common
+from tests.support.load import Settings, run_load, summary
+from tests.support.server import ServerError, running_server
 
 
 def parse_args() -> argparse.Namespace:

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import argparse
 
-import common  # first: puts digit_core on sys.path, quiets TensorFlow
-
-from tests.test_memory import measure
+from bench import common
+from tests.support.memory import measure
 
 
 def parse_args() -> argparse.Namespace:

@@ -18,12 +18,12 @@ import argparse
 import contextlib
 import time
 
-import common  # first: puts digit_core on sys.path, quiets TensorFlow
 import numpy as np
 
-from digit_core import strokes
+from bench import common
 from digit_core.registry import models_dir
-from tests.e2e.server import CHROMIUM, CHROMIUM_ARGS, ServerError, interpolate, streamlit_server
+from tests.support import strokes
+from tests.support.server import CHROMIUM, CHROMIUM_ARGS, ServerError, interpolate, streamlit_server
 
 CANVAS = ".st-key-draw_canvas canvas.upper-canvas"
 RESET = '.st-key-draw_canvas button[title="Reset canvas & history"]'

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import argparse
 
-import common  # first: puts digit_core on sys.path
 import numpy as np
 from PIL import Image
 
+from bench import common
 from digit_core import preprocess
 from digit_core.spec import DIGIT_BOX
 

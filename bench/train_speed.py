@@ -17,11 +17,11 @@ import math
 import threading
 import time
 
-import common  # first: puts digit_core on sys.path, quiets TensorFlow
 import keras
 import numpy as np
 from keras import layers
 
+from bench import common
 from digit_core.config import CNNConfig, TrainConfig, default_model_config
 from digit_core.inference import predict
 from digit_core.models import build_cnn

@@ -10,16 +10,16 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from digit_core import strokes
 from digit_core.config import ANNConfig
 from digit_core.models import build_ann
 from digit_core.registry import save_model
+from tests.support import strokes
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def run_cli(*args, env_extra=None):
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3", **(env_extra or {})}
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **(env_extra or {})}
     return subprocess.run(
         [sys.executable, "-m", "digit_core", *map(str, args)],
         capture_output=True,

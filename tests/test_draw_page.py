@@ -1,22 +1,22 @@
 """The Draw & Predict page through AppTest, with the canvas replaced by drawings made here."""
 
 import io
-from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-import pages
-from digit_core import strokes
 from digit_core.handwriting import DB_ENV, HandwritingStore
 from digit_core.inference import predict
 from digit_core.preprocess import to_mnist
 from digit_core.registry import load_model
-from tests.helpers import block, elements
+from tests.support import strokes
+from tests.support.helpers import block, elements, script
+from ui import widgets
+from ui.navigation import DRAW
 
-PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "1_✏️_Draw_and_Predict.py")
+PAGE = script(DRAW)
 
 
 def drawing(digit, **style):
@@ -35,7 +35,7 @@ def number(digits, size=(700, 200)):
 
 def run_page(monkeypatch, canvases: dict, setup=None):
     """Run the page with ``canvases`` mapping canvas keys to the images they return."""
-    monkeypatch.setattr(pages, "canvas_image_ui", lambda key, *args: canvases.get(key))
+    monkeypatch.setattr(widgets, "canvas_image_ui", lambda key, *args: canvases.get(key))
     at = AppTest.from_file(PAGE, default_timeout=120)
     if setup:
         setup(at)

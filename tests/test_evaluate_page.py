@@ -7,14 +7,16 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from digit_core import data, strokes
+from digit_core import data
 from digit_core.evaluation import cell, evaluate
 from digit_core.inference import predict
 from digit_core.preprocess import to_mnist
 from digit_core.registry import load_model, read_card
-from tests.helpers import block, elements, write_idx
+from tests.support import strokes
+from tests.support.helpers import block, elements, script, write_idx
+from ui.navigation import EVALUATE
 
-PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "2_📊_Evaluate.py")
+PAGE = script(EVALUATE)
 
 
 @pytest.fixture(scope="module")

@@ -6,25 +6,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from digit_core import registry, strokes
+from digit_core import registry
 from digit_core.config import TrainConfig
 from digit_core.finetune import FineTuneSpec, auto_repeat, fine_tune, mix, split_set
 from digit_core.jobs import FINISHED, Runner
-from digit_core.preprocess import to_mnist
+from tests.support.datasets import sideways_writer
 
 ROOT = Path(__file__).resolve().parent.parent
 WAIT_S = 300
-
-
-def sideways_writer(count: int, seed: int = 3):
-    """A writer whose digits lie on their side: drawn digits turned 90 degrees, which MNIST
-    models misread, as a very unusual hand would be."""
-    rng = np.random.default_rng(seed)
-    labels = np.arange(count) % 10
-    images = np.stack(
-        [np.rot90(to_mnist(strokes.draw_digit(d, strokes.random_style(rng), rng))) for d in labels]
-    )
-    return (images * 255).round().astype(np.uint8), labels.astype(np.uint8)
 
 
 def test_split_keeps_a_share_of_every_digit_apart():

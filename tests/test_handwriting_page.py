@@ -1,15 +1,14 @@
 """The My handwriting page through AppTest: counts, gallery by digit, delete, export and import."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from digit_core.handwriting import DB_ENV, HandwritingStore
-from tests.helpers import block, elements
+from tests.support.helpers import block, elements, script
+from ui.navigation import HANDWRITING
 
-PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "4_📝_My_handwriting.py")
+PAGE = script(HANDWRITING)
 
 
 def bar(value: int) -> np.ndarray:

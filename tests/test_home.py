@@ -1,18 +1,16 @@
 """The home page through Streamlit's AppTest: lists models, explains what to do when there are none."""
 
-import os
 import subprocess
 import sys
-from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
 from digit_core.config import ANNConfig
 from digit_core.models import build_ann
 from digit_core.registry import MODELS_DIR_ENV, save_model
+from tests.support.helpers import ENTRY
 
-ROOT = Path(__file__).resolve().parent.parent
-HOME = str(ROOT / "Home.py")
+HOME = ENTRY  # Home.py opens the home page by default
 
 
 def run_home(monkeypatch, models_dir):
@@ -59,7 +57,6 @@ def test_home_page_does_not_import_tensorflow():
         f"at = AppTest.from_file({HOME!r}).run(); assert not at.exception; "
         "print('tensorflow' in sys.modules)"
     )
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "False"

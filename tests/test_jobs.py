@@ -25,7 +25,7 @@ from digit_core.jobs import (
     thin,
 )
 from digit_core.models import build_ann
-from tests.test_training import synthetic
+from tests.support.datasets import synthetic
 
 WAIT_S = 120  # an upper bound for a tiny job on a busy 2-core machine, not a speed check
 SMALL = ANNConfig(units=(32,))

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from digit_core import predictions, strokes
+from digit_core import predictions
 from digit_core.config import ANNConfig
 from digit_core.models import build_ann
 from digit_core.predictions import (
@@ -19,6 +19,7 @@ from digit_core.predictions import (
     results_json,
     results_table,
 )
+from tests.support import strokes
 
 
 def test_prediction_names_digit_confidence_and_runner_up():

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from digit_core import strokes
 from digit_core.preprocess import (
     MAX_IMAGE_BYTES,
     STROKE_MAX,
@@ -19,6 +18,7 @@ from digit_core.preprocess import (
     stroke_width,
     to_mnist,
 )
+from tests.support import strokes
 
 
 def centre_of_mass(image):

@@ -325,7 +325,6 @@ CHILD = textwrap.dedent(
 def save_in_child_and_kill(tmp_path: Path, root: Path, mode: str) -> subprocess.CompletedProcess:
     env = {
         **os.environ,
-        "PYTHONPATH": str(REPO_ROOT),
         "TF_CPP_MIN_LOG_LEVEL": "3",
         registry.MODELS_DIR_ENV: str(root),
     }

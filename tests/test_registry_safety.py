@@ -30,8 +30,7 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-import pages
-from digit_core import data, registry, strokes
+from digit_core import data, registry
 from digit_core.config import ANNConfig
 from digit_core.evaluation import evaluate
 from digit_core.inference import predict
@@ -39,12 +38,14 @@ from digit_core.models import build_ann
 from digit_core.predictions import predict_uploads
 from digit_core.preprocess import to_mnist
 from digit_core.registry import ModelError, ModelNotFoundError, file_sha256, list_models, save_model
-from tests.helpers import write_idx
+from tests.support import strokes
+from tests.support.helpers import ENTRY, script, write_idx
+from ui import navigation, widgets
 
 ROOT = Path(__file__).resolve().parent.parent
-HOME = str(ROOT / "Home.py")
-DRAW = str(ROOT / "pages" / "1_✏️_Draw_and_Predict.py")
-EVALUATE = str(ROOT / "pages" / "2_📊_Evaluate.py")
+HOME = ENTRY
+DRAW = script(navigation.DRAW)
+EVALUATE = script(navigation.EVALUATE)
 IS_ROOT = os.geteuid() == 0
 
 
@@ -531,7 +532,7 @@ def test_a_save_from_another_process_at_the_same_moment_cannot_corrupt_either(tm
     ours = tiny_model(8)
     np.save(tmp_path / "images.npy", images())
     slow_writes(monkeypatch, 1.0)
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     rival = subprocess.Popen(
         [sys.executable, "-c", RIVAL, str(root), str(tmp_path)],
         env=env,
@@ -574,7 +575,7 @@ HOLD_LOCK_AND_DIE = textwrap.dedent(
 
 def test_a_saver_killed_while_holding_the_lock_does_not_block_the_next_save(saved):
     root, _, _ = saved
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = dict(os.environ)
     done = subprocess.run(
         [sys.executable, "-c", HOLD_LOCK_AND_DIE, str(root), str(root.parent / "held")],
         env=env,
@@ -662,7 +663,7 @@ def test_uploads_are_decoded_and_predicted_without_writing_any_file():
 # --- user text is never raw HTML -----------------------------------------------------------------
 
 HTML_CALLS = {"html", "iframe"}  # st.html, components.html / components.iframe
-PAGE_SCRIPTS = [ROOT / "Home.py", *sorted((ROOT / "pages").glob("*.py"))]
+PAGE_SCRIPTS = [ROOT / "Home.py", *sorted((ROOT / "pages").glob("*.py")), *sorted((ROOT / "ui").glob("*.py"))]
 
 
 @pytest.mark.parametrize("script", PAGE_SCRIPTS, ids=lambda p: p.name)
@@ -733,7 +734,7 @@ def test_home_names_each_broken_model_with_its_reason_and_shows_the_good_ones(mo
 def run_draw(monkeypatch, root: Path, canvas=None):
     """The Draw page on registry ``root``, its one-digit canvas returning ``canvas``."""
     monkeypatch.setenv(registry.MODELS_DIR_ENV, str(root))
-    monkeypatch.setattr(pages, "canvas_image_ui", lambda key, *a: canvas if key == "draw_canvas" else None)
+    monkeypatch.setattr(widgets, "canvas_image_ui", lambda key, *a: canvas if key == "draw_canvas" else None)
     return AppTest.from_file(DRAW, default_timeout=120).run()
 
 

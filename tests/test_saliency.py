@@ -4,12 +4,12 @@ import keras
 import numpy as np
 import pytest
 
-from digit_core import strokes
 from digit_core.config import ANNConfig, CNNConfig
 from digit_core.models import build_ann, build_cnn
 from digit_core.preprocess import to_mnist
 from digit_core.saliency import explain, grad_cam, integrated_gradients
 from digit_core.visual import enlarge, overlay
+from tests.support import strokes
 
 SEVEN = to_mnist(strokes.draw_digit(7, strokes.Style(width=18)))
 

@@ -2,9 +2,9 @@
 
 import numpy as np
 
-from digit_core import strokes
 from digit_core.preprocess import to_mnist
 from digit_core.segment import split_digits
+from tests.support import strokes
 
 
 def write_number(digits, size=(700, 200), width=16, gap=1.3):

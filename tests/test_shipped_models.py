@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from digit_core import strokes
 from digit_core.evaluation import evaluate
 from digit_core.inference import predict
 from digit_core.preprocess import load_image, to_mnist
 from digit_core.registry import PROJECT_MODELS_DIR, file_sha256, load_model, read_card
+from tests.support import strokes
 
 TARGETS = {"cnn": 0.995, "ann": 0.985}
 CARD_FIELDS = {

@@ -10,15 +10,17 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from digit_core import data, registry, strokes
+from digit_core import data, registry
 from digit_core.evaluation import evaluate
 from digit_core.inference import predict
 from digit_core.jobs import RUNNER, STOPPED
 from digit_core.preprocess import to_mnist
-from tests.helpers import block, elements, write_idx
+from tests.support import strokes
+from tests.support.helpers import ENTRY, block, elements, script, write_idx
+from ui.navigation import DRAW, TRAIN
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGE = str(ROOT / "pages" / "3_🏋️_Train.py")
+PAGE = script(TRAIN)
 WAIT_S = 240  # upper bound for a tiny run on a busy 2-core machine, not a speed check
 
 
@@ -201,15 +203,15 @@ def test_the_default_chosen_here_is_where_the_other_pages_start(env):
     at.selectbox(key="train_pick").set_value("favourite").run()
     at.button(key="train_set_default").click().run()
     assert any("now the default" in s.value for s in at.success)
-    draw = AppTest.from_file(str(ROOT / "pages" / "1_✏️_Draw_and_Predict.py"), default_timeout=120).run()
+    draw = AppTest.from_file(script(DRAW), default_timeout=120).run()
     assert draw.selectbox(key="draw_model").value == "favourite"
-    home = AppTest.from_file(str(ROOT / "Home.py"), default_timeout=60).run()
+    home = AppTest.from_file(ENTRY, default_timeout=60).run()
     assert any("the default" in c.value for c in home.caption)
 
 
 def test_fine_tuning_on_my_handwriting_shows_before_and_after_and_saves_a_new_model(env, monkeypatch):
     from digit_core.handwriting import DB_ENV, HandwritingStore
-    from tests.test_finetune import sideways_writer
+    from tests.support.datasets import sideways_writer
 
     store = HandwritingStore(env / "handwriting.sqlite")
     store.add_many(*sideways_writer(60))

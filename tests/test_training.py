@@ -17,6 +17,7 @@ from digit_core.config import ANNConfig, AugmentConfig, CNNConfig, TrainConfig
 from digit_core.evaluation import evaluate
 from digit_core.inference import predict
 from digit_core.training import split_data, train
+from tests.support.datasets import synthetic
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL_CNN = CNNConfig(filters=(8, 16), dense_units=32)
@@ -35,17 +36,6 @@ def test_cnn_trains_with_augmentation(mnist):
     result = train(SMALL_CNN, config, mnist.train_images, mnist.train_labels)
     accuracy = evaluate(predict(result.model, mnist.test_images[:500]), mnist.test_labels[:500]).accuracy
     assert accuracy > 0.4, f"chance is 0.1; got {accuracy:.3f}"
-
-
-def synthetic(n=256, seed=0):
-    """Tiny learnable data: digit d is a bright square at a position that depends on d."""
-    rng = np.random.default_rng(seed)
-    labels = rng.integers(0, 10, n).astype(np.uint8)
-    images = rng.integers(0, 30, (n, 28, 28)).astype(np.uint8)
-    for image, label in zip(images, labels):
-        row, col = divmod(int(label), 5)
-        image[4 + row * 12 : 10 + row * 12, 2 + col * 5 : 6 + col * 5] = 255
-    return images, labels
 
 
 def test_progress_callbacks_report_every_batch_and_epoch():
@@ -170,7 +160,7 @@ MIRRORED = textwrap.dedent("""
 
 def test_training_runs_under_mirrored_strategy_on_two_devices():
     # Logical devices must be configured before TensorFlow starts: hence a fresh process.
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "2"}
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
     done = subprocess.run(
         [sys.executable, "-c", MIRRORED], capture_output=True, text=True, env=env, timeout=300
     )

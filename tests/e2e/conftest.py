@@ -14,8 +14,7 @@ from pathlib import Path
 import pytest
 
 from digit_core.handwriting import DB_ENV
-
-from .server import CHROMIUM_ARGS, ROOT, ServerError, streamlit_server
+from tests.support.server import CHROMIUM_ARGS, ROOT, ServerError, streamlit_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 VIEWPORT = {"width": 1400, "height": 1000}

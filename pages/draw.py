@@ -17,15 +17,11 @@ from digit_core.preprocess import MAX_IMAGE_BYTES, prepare
 from digit_core.saliency import explain
 from digit_core.segment import split_digits
 from digit_core.visual import enlarge, overlay
-from pages import (
-    canvas_image_ui,
-    default_index,
-    load_model_ui,
-    model_names_ui,
-    model_stamp,
-    plain,
-    probability_chart,
-)
+from ui.charts import probability_chart
+from ui.navigation import DRAW
+from ui.resources import default_index, load_model_ui, model_names_ui, model_stamp
+from ui.text import plain
+from ui.widgets import canvas_image_ui
 
 # A digit drawn ~200 px tall is scaled by 1/10 into MNIST's 20 px box, so an 18 px pen becomes
 # MNIST's median stroke of about 1.8 px.
@@ -44,8 +40,7 @@ def upload_results(name: str, stamp: tuple[int, int], file_ids: tuple[str, ...],
 if "draw_threshold" not in st.session_state:
     st.session_state.draw_threshold = DEFAULT_THRESHOLD
 
-st.set_page_config(page_title="Draw & Predict · Digit Lab", page_icon="✏️", layout="wide")
-st.title("✏️ Draw & Predict")
+st.title(DRAW.heading)
 names = model_names_ui()
 
 with st.sidebar:

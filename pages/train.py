@@ -13,14 +13,10 @@ from digit_core.config import ANNConfig, AugmentConfig, CNNConfig, TrainConfig, 
 from digit_core.finetune import FineTuneSpec, plan
 from digit_core.handwriting import HandwritingError, HandwritingStore
 from digit_core.jobs import FAILED, LOADING, RUNNER, STOPPED, TESTING, BusyError, format_duration
-from pages import (
-    batch_loss_chart,
-    default_index,
-    epoch_chart,
-    plain,
-    train_data_ui,
-    usable_model_names,
-)
+from ui.charts import batch_loss_chart, epoch_chart
+from ui.navigation import TRAIN
+from ui.resources import default_index, train_data_ui, usable_model_names
+from ui.text import plain
 
 ARCH_LABELS = {"cnn": "CNN (convolutional)", "ann": "ANN (dense)"}
 SUBSETS = {"1k": 1000, "5k": 5000, "20k": 20000, "all": None}
@@ -33,8 +29,7 @@ ANONYMOUS = "an anonymous user"
 NEW, FINE_TUNE = "A new model on MNIST", "Fine-tune a saved model on my handwriting"
 MIN_HANDWRITING = 10  # samples needed before fine-tuning makes sense
 
-st.set_page_config(page_title="Train · Digit Lab", page_icon="🏋️", layout="wide")
-st.title("🏋️ Train")
+st.title(TRAIN.heading)
 
 
 def remember(job) -> None:

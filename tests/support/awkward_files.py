@@ -4,9 +4,9 @@ Each :class:`Case` is one file and what the app must do with it: read the digit 
 refuse it with a message that contains ``message``. The tests build the corpus in a temporary
 folder; to try the files in the app, write them to a folder of your own::
 
-    python tests/awkward_files.py /tmp/awkward    # then upload /tmp/awkward/* on the Draw page
+    python -m tests.support.awkward_files /tmp/awkward    # then upload /tmp/awkward/* on the Draw page
 
-The valid digits are drawn by :mod:`digit_core.strokes` with fixed seeds, so every run writes the
+The valid digits are drawn by :mod:`tests.support.strokes` with fixed seeds, so every run writes the
 same files. Two cases are large (one just under the upload limit, one just over); they are written
 only when ``large=True``.
 """
@@ -24,11 +24,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-if __package__ in (None, ""):  # run as a script: make digit_core importable
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from digit_core.preprocess import MAX_IMAGE_BYTES
 
-from digit_core import strokes  # noqa: E402
-from digit_core.preprocess import MAX_IMAGE_BYTES  # noqa: E402
+from . import strokes
 
 BROWSER_MB = 1_000_000  # browsers outside Windows count Streamlit's "MB" as 10^6 bytes
 

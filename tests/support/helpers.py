@@ -1,4 +1,5 @@
-"""Small helpers shared by the AppTest page tests."""
+"""Small helpers shared by the AppTest page tests: where the scripts are, finding elements, and
+writing MNIST files."""
 
 import gzip
 import struct
@@ -7,6 +8,15 @@ from pathlib import Path
 import numpy as np
 
 from digit_core import data
+from ui.navigation import PageSpec
+
+ROOT = Path(__file__).resolve().parents[2]  # the project: Home.py, pages/, models/
+ENTRY = str(ROOT / "Home.py")
+
+
+def script(spec: PageSpec) -> str:
+    """The path of a page's script, for ``AppTest.from_file``."""
+    return str(ROOT / spec.path)
 
 
 def write_idx(path: Path, array: np.ndarray) -> None:

@@ -4,14 +4,15 @@ import streamlit as st
 
 from digit_core.handwriting import HandwritingError, HandwritingStore
 from digit_core.visual import enlarge
-from pages import counts_chart, plain
+from ui.charts import counts_chart
+from ui.navigation import HANDWRITING
+from ui.text import plain
 
 GALLERY = 60  # samples shown at once; the count says how many there are
 PER_ROW = 10
 THUMB = 3
 
-st.set_page_config(page_title="My handwriting · Digit Lab", page_icon="📝", layout="wide")
-st.title("📝 My handwriting")
+st.title(HANDWRITING.heading)
 st.write(
     "Digits you drew and labelled on the Draw & Predict page. Evaluate every model on them on "
     "the Evaluate page, and fine-tune a model on them on the Train page."

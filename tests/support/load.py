@@ -29,8 +29,7 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from digit_core import strokes
-
+from . import strokes
 from .server import CHROMIUM, CHROMIUM_ARGS, SERVERS, Server, healthy, interpolate
 
 VIEWPORT = {"width": 1400, "height": 1000}

@@ -16,26 +16,22 @@ from digit_core.evaluation import (
 )
 from digit_core.inference import predict, single_image_ms
 from digit_core.visual import enlarge
-from pages import (
-    confusion_heatmap,
+from ui.charts import confusion_heatmap, history_chart, per_class_bars, probability_chart, test_set_bars
+from ui.navigation import EVALUATE
+from ui.resources import (
     default_index,
     handwriting_set_ui,
-    history_chart,
     load_model_ui,
     model_names_ui,
     model_stamp,
-    per_class_bars,
-    plain,
-    probability_chart,
-    test_set_bars,
     test_set_ui,
 )
+from ui.text import plain
 
 GALLERY = 40  # images shown per gallery; the count says how many there are in all
 THUMB = 3  # gallery images are 28 x 3 = 84 px
 
-st.set_page_config(page_title="Evaluate · Digit Lab", page_icon="📊", layout="wide")
-st.title("📊 Evaluate")
+st.title(EVALUATE.heading)
 names = model_names_ui()
 MNIST_SOURCE, HANDWRITING_SOURCE = "MNIST test set", "My handwriting"
 with st.sidebar:

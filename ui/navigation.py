@@ -1,0 +1,75 @@
+"""The app's pages: file, title, Material icon and URL, in one table that ``Home.py`` declares with
+``st.navigation`` and the home page links from.
+
+The URL paths are the ones Streamlit derived from the old file names in its legacy multipage mode
+(``pages/1_✏️_Draw_and_Predict.py`` was served at ``/Draw_and_Predict``), so bookmarks and shared
+links keep working.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    path: str  # the page script, relative to the project root (where Home.py is)
+    title: str  # in the sidebar, the browser tab and (but for Home) the page's heading
+    icon: str  # a Material Symbols icon, which needs no emoji font
+    url_path: str  # "" for the home page at "/"
+    summary: str  # what the page offers, for the home page's links
+
+    @property
+    def heading(self) -> str:
+        """The page's title with its icon, as Streamlit's Markdown shows it."""
+        return f"{self.icon} {self.title}"
+
+
+HOME = PageSpec(
+    "pages/home.py",
+    "Home",
+    ":material/home:",
+    "",
+    "what the app is, and the models it has",
+)
+DRAW = PageSpec(
+    "pages/draw.py",
+    "Draw & Predict",
+    ":material/draw:",
+    "Draw_and_Predict",
+    "draw a digit and watch the answer change",
+)
+EVALUATE = PageSpec(
+    "pages/evaluate.py",
+    "Evaluate",
+    ":material/analytics:",
+    "Evaluate",
+    "accuracy, confusions and mistakes, ANN against CNN",
+)
+TRAIN = PageSpec(
+    "pages/train.py",
+    "Train",
+    ":material/model_training:",
+    "Train",
+    "train an ANN or a CNN here, watch it learn, keep the best runs",
+)
+HANDWRITING = PageSpec(
+    "pages/handwriting.py",
+    "My handwriting",
+    ":material/gesture:",
+    "My_handwriting",
+    "your saved drawings, to measure every model on them and fine-tune one",
+)
+PAGES = (HOME, DRAW, EVALUATE, TRAIN, HANDWRITING)
+
+
+def app_pages() -> list[st.Page]:
+    """The pages for ``st.navigation``, the home page first and default."""
+    return [
+        st.Page(
+            spec.path, title=spec.title, icon=spec.icon, url_path=spec.url_path or None, default=spec is HOME
+        )
+        for spec in PAGES
+    ]
