@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from pathlib import Path
 
-from .config import ARCHITECTURES, ANNConfig, AugmentConfig, CNNConfig, TrainConfig
+from .config import ARCHITECTURES, ANNConfig, AugmentConfig, CNNConfig, ModelConfig, TrainConfig
 
 _DEFAULTS = TrainConfig()
 
@@ -28,6 +29,12 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         default=None,
         help="registry folder; when not given, $DIGIT_MODELS_DIR or the project's models/",
+    )
+    parser.add_argument(
+        "--log-level",
+        choices=("debug", "info", "warning", "error"),
+        default="error",
+        help="what the library logs to stderr (saves, imports, failures); errors are printed anyway",
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -123,7 +130,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _train(args) -> int:
+def _train(args: argparse.Namespace) -> int:
     from . import registry
     from .data import load_mnist
     from .pipeline import train_on_mnist
@@ -134,6 +141,7 @@ def _train(args) -> int:
     if target.exists() and not args.overwrite:
         raise registry.ModelError(f"{target} exists; pass --overwrite to replace it")
     dropout = {"dropout": args.dropout} if args.dropout is not None else {}
+    model_config: ModelConfig
     if args.arch == "cnn":
         model_config = CNNConfig(width=args.width, **dropout)
     else:
@@ -165,7 +173,7 @@ def _train(args) -> int:
     return 0
 
 
-def _predict(args) -> int:
+def _predict(args: argparse.Namespace) -> int:
     from .predictions import UploadResult, predict_uploads, result_record
     from .preprocess import ImageError, read_file
     from .registry import load_model
@@ -183,7 +191,7 @@ def _predict(args) -> int:
     return 1 if failed else 0
 
 
-def _evaluate(args) -> int:
+def _evaluate(args: argparse.Namespace) -> int:
     from .data import load_mnist
     from .evaluation import evaluate, format_report
     from .inference import predict
@@ -195,7 +203,7 @@ def _evaluate(args) -> int:
     return 0
 
 
-def _list(args) -> int:
+def _list(args: argparse.Namespace) -> int:
     from .registry import list_models
 
     for entry in list_models(args.models_dir):
@@ -206,7 +214,7 @@ def _list(args) -> int:
     return 0
 
 
-def _collect_export(args) -> int:
+def _collect_export(args: argparse.Namespace) -> int:
     from .handwriting import HandwritingStore
 
     store = HandwritingStore(args.db)
@@ -219,7 +227,7 @@ def _collect_export(args) -> int:
     return 0
 
 
-def _collect_import(args) -> int:
+def _collect_import(args: argparse.Namespace) -> int:
     from .handwriting import HandwritingError, HandwritingStore
 
     store = HandwritingStore(args.db)
@@ -238,6 +246,9 @@ def _collect_import(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter out
     args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=getattr(logging, args.log_level.upper()), format="%(levelname)s %(name)s: %(message)s"
+    )
     from .data import DataError, MnistNotFoundError
     from .handwriting import HandwritingError
     from .registry import ModelError

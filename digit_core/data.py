@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import os
 import struct
 from dataclasses import dataclass
@@ -64,7 +65,7 @@ def _fingerprint(*arrays: np.ndarray) -> str:
     return digest.hexdigest()[:16]
 
 
-def _open(path: Path):
+def _open(path: Path) -> gzip.GzipFile | io.BufferedReader:
     return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
 
 
@@ -83,6 +84,7 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     if len(raw) < 8:
         raise DataError(f"{path}: truncated header ({len(raw)} bytes)")
     magic, count = struct.unpack(">II", raw[:8])
+    shape: tuple[int, ...]
     if magic == IMAGES_MAGIC:
         if len(raw) < 16:
             raise DataError(f"{path}: truncated header ({len(raw)} bytes)")
@@ -128,16 +130,17 @@ def _load_idx_folder(folder: Path) -> Mnist | None:
     paths = {key: _find_idx(folder, stem) for key, stem in IDX_FILES.items()}
     if not any(paths.values()):
         return None
-    missing = [IDX_FILES[k] for k, p in paths.items() if p is None]
+    found = {key: path for key, path in paths.items() if path is not None}
+    missing = [IDX_FILES[k] for k in paths if k not in found]
     if missing:
         raise DataError(f"{folder}: incomplete MNIST, missing {', '.join(missing)}")
-    arrays = {key: read_idx(path) for key, path in paths.items()}
+    arrays = {key: read_idx(path) for key, path in found.items()}
     for split in ("train", "test"):
         validate(
             arrays[f"{split}_images"],
             arrays[f"{split}_labels"],
-            str(paths[f"{split}_images"]),
-            str(paths[f"{split}_labels"]),
+            str(found[f"{split}_images"]),
+            str(found[f"{split}_labels"]),
         )
     return Mnist(**arrays, source=str(folder))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .spec import NUM_CLASSES
 
@@ -97,7 +98,7 @@ def _safe_divide(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     return np.divide(num, den, out=np.zeros_like(num, dtype=np.float64), where=den > 0)
 
 
-def _per_class(confusion: np.ndarray):
+def _per_class(confusion: np.ndarray) -> tuple[np.ndarray, ...]:
     hits = np.diag(confusion).astype(np.float64)
     support = confusion.sum(axis=1)
     precision = _safe_divide(hits, confusion.sum(axis=0).astype(np.float64))
@@ -136,7 +137,7 @@ def evaluate(probabilities: np.ndarray, labels: np.ndarray) -> Evaluation:
     )
 
 
-def from_confusion(confusion, loss: float = float("nan")) -> Evaluation:
+def from_confusion(confusion: ArrayLike, loss: float = float("nan")) -> Evaluation:
     """The metrics a ``(10, 10)`` confusion matrix holds (e.g. a model card's); no mistakes list."""
     confusion = np.asarray(confusion, dtype=np.int64)
     if confusion.shape != (NUM_CLASSES, NUM_CLASSES) or confusion.min() < 0 or confusion.sum() == 0:

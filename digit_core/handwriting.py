@@ -13,6 +13,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import logging
 import os
 import sqlite3
 import zipfile
@@ -24,6 +25,8 @@ import numpy as np
 from PIL import Image
 
 from .spec import IMAGE_SIZE, NUM_CLASSES
+
+log = logging.getLogger(__name__)
 
 DB_ENV = "DIGIT_HANDWRITING_DB"
 DEFAULT_DB = Path(__file__).resolve().parent.parent / "data" / "handwriting.sqlite"
@@ -80,7 +83,7 @@ def to_uint8(image: np.ndarray) -> np.ndarray:
     return (array * 255).round().astype(np.uint8)
 
 
-def _check_label(label) -> int:
+def _check_label(label: object) -> int:
     if isinstance(label, bool) or not isinstance(label, (int, np.integer)) or not 0 <= label < NUM_CLASSES:
         raise ValueError(f"a label is a digit 0-9, got {label!r}")
     return int(label)
@@ -110,6 +113,7 @@ class HandwritingStore:
         except BaseException as exc:
             _rollback(conn)
             if isinstance(exc, (sqlite3.Error, OSError)):
+                log.warning("handwriting set %s: %s: %s", self.path, type(exc).__name__, exc)
                 raise self._explain(exc) from exc
             raise
         finally:
@@ -155,16 +159,21 @@ class HandwritingStore:
         """Store one sample; ``image`` is the model input. Returns the new sample's id."""
         row = _row(image, label, drawing_png, predicted, confidence, model)
         with self._connect(write=True) as conn:
-            return conn.execute(
+            sample_id = conn.execute(
                 "INSERT INTO samples (label, image, drawing, created, predicted, confidence, "
                 "model) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 row,
             ).lastrowid
+        assert sample_id is not None  # an INSERT always has one
+        return sample_id
 
     def delete(self, sample_id: int) -> bool:
         """Remove one sample; False if there was none with that id."""
         with self._connect(write=True) as conn:
-            return conn.execute("DELETE FROM samples WHERE id = ?", (int(sample_id),)).rowcount > 0
+            deleted = conn.execute("DELETE FROM samples WHERE id = ?", (int(sample_id),)).rowcount > 0
+        if deleted:
+            log.info("handwriting set %s: deleted sample %d", self.path, sample_id)
+        return deleted
 
     def add_many(self, images: np.ndarray, labels: np.ndarray) -> int:
         """Store many samples in one transaction: all of them or, on any error, none."""
@@ -175,6 +184,7 @@ class HandwritingStore:
                 "model) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
+        log.info("handwriting set %s: added %d samples in one transaction", self.path, len(rows))
         return len(rows)
 
     # --- reading ---------------------------------------------------------------------------------
@@ -243,6 +253,7 @@ class HandwritingStore:
             images, labels = read_zip(data)
         else:
             raise HandwritingError(f"{name}: expected a .npz or a .zip export")
+        log.info("handwriting set %s: importing %d samples from %s", self.path, len(labels), name)
         return self.add_many(images, labels)
 
 
@@ -365,7 +376,14 @@ def _checked(images: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.nda
     return images, labels.astype(np.uint8)
 
 
-def _row(image, label, drawing_png=None, predicted=None, confidence=None, model=None) -> tuple:
+def _row(
+    image: np.ndarray,
+    label: int,
+    drawing_png: bytes | None = None,
+    predicted: int | None = None,
+    confidence: float | None = None,
+    model: str | None = None,
+) -> tuple:
     if drawing_png is not None and len(drawing_png) > MAX_PNG_BYTES:
         raise ValueError("the drawing is too large to keep")
     return (

@@ -9,17 +9,28 @@ Nothing is written to the registry until the owner calls :meth:`TrainingJob.save
 from __future__ import annotations
 
 import contextlib
+import logging
 import secrets
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import registry
 from .config import CNNConfig, ModelConfig, TrainConfig, arch_of
-from .finetune import FineTuneSpec
+from .data import Mnist
+from .finetune import FineTuneResult, FineTuneSpec
+
+if TYPE_CHECKING:  # these import TensorFlow; the job imports them in its thread, when it trains
+    from .pipeline import Run
+    from .training import BatchProgress, EpochProgress
+
+log = logging.getLogger(__name__)
 
 MAX_CHART_POINTS = 400  # per-batch losses are thinned to this many points for the live chart
 SMOOTHING = 0.9  # weight of the past in the exponential moving average of the batch loss
@@ -105,7 +116,9 @@ def format_duration(seconds: float | None) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
-def thin(steps: list[int], values: list[float], points: int = MAX_CHART_POINTS):
+def thin(
+    steps: list[int], values: list[float], points: int = MAX_CHART_POINTS
+) -> tuple[list[int], list[float]]:
     """At most ``points`` evenly spread ``(steps, values)``, always keeping the last one."""
     if len(steps) <= points:
         return list(steps), list(values)
@@ -125,11 +138,11 @@ class TrainingJob:
         self,
         model_config: ModelConfig,
         train_config: TrainConfig,
-        load_data,
+        load_data: Callable[[], Mnist],
         owner: str,
         baseline: str | None = None,
         fine_tune: FineTuneSpec | None = None,
-    ):
+    ) -> None:
         self.id = secrets.token_urlsafe(9)  # unguessable: it is what lets its owner act on it
         self.owner = owner
         self.model_config, self.train_config = model_config, train_config
@@ -153,8 +166,8 @@ class TrainingJob:
         self._error: str | None = None
         self._saved_as: str | None = None
         self._baseline_accuracy: float | None = None
-        self._tuned = None  # finetune.FineTuneResult of a finished fine-tuning
-        self.run = None  # the pipeline.Run once the job has finished or stopped
+        self._tuned: FineTuneResult | None = None  # of a finished fine-tuning
+        self.run: Run | None = None  # once the job has finished or stopped
         self._thread = threading.Thread(target=self._work, name=f"training-{self.id}", daemon=True)
 
     # --- the training thread -------------------------------------------------------------------
@@ -162,7 +175,7 @@ class TrainingJob:
     def start(self) -> None:
         self._thread.start()
 
-    def _on_batch(self, progress) -> None:
+    def _on_batch(self, progress: BatchProgress) -> None:
         # Keras reports the running mean over the epoch; recover this batch's own loss from it.
         total = progress.loss * progress.batch
         loss = total - self._previous_mean * (progress.batch - 1) if progress.batch > 1 else progress.loss
@@ -179,7 +192,7 @@ class TrainingJob:
                 self._steps.append((progress.epoch - 1) * progress.batches + progress.batch)
                 self._losses.append(float(self._smoothed))
 
-    def _on_epoch(self, progress) -> None:
+    def _on_epoch(self, progress: EpochProgress) -> None:
         with self._lock:
             self._history.append(progress.as_dict())
 
@@ -189,14 +202,16 @@ class TrainingJob:
         from .inference import predict
         from .pipeline import train_on_mnist
 
+        log.info("job %s (%s, started by %s) begins: %s", self.id, self.arch, self.owner, self.settings())
         try:
             mnist = self._load_data()
             with self._lock:
                 self._state = TRAINING
-            callbacks = dict(
+            callbacks: dict[str, Any] = dict(
                 on_batch=self._on_batch, on_epoch=self._on_epoch, cancel=self._cancel, on_test=self._testing
             )
-            tuned = None
+            tuned: FineTuneResult | None = None
+            baseline: float | None
             if self.fine_tune is not None:
                 tuned = fine_tune(
                     self.fine_tune,
@@ -221,7 +236,17 @@ class TrainingJob:
                 self.run, self._baseline_accuracy, self._tuned = run, baseline, tuned
                 self._train_seconds = run.result.seconds
                 self._state = STOPPED if run.result.cancelled else FINISHED
+            log.info(
+                "job %s %s after %d epochs in %.1f s: test accuracy %.4f",
+                self.id,
+                self._state,
+                len(self._history),
+                run.result.seconds,
+                run.evaluation.accuracy,
+            )
         except Exception as exc:  # noqa: BLE001 - any failure must end as a message, not a dead thread
+            # The page shows a short message; the whole story, traceback included, goes to the log.
+            log.exception("job %s (%s, started by %s) failed", self.id, self.arch, self.owner)
             with self._lock:
                 self._error = _describe(exc)
                 self._state = FAILED
@@ -292,6 +317,8 @@ class TrainingJob:
 
     def stop(self) -> None:
         """Stop after the current batch; the best weights so far are kept and tested."""
+        if not self._cancel.is_set():
+            log.info("job %s: stop asked for", self.id)
         self._cancel.set()
 
     def join(self, timeout: float | None = None) -> bool:
@@ -299,7 +326,7 @@ class TrainingJob:
         self._thread.join(timeout)
         return not self._thread.is_alive()
 
-    def save(self, name: str, overwrite: bool = False, root=None) -> None:
+    def save(self, name: str, overwrite: bool = False, root: Path | None = None) -> None:
         """Save the trained model under ``name``. Raises ``ValueError`` for a bad or shipped name,
         :class:`digit_core.registry.ModelError` when the name is taken (unless ``overwrite``) or
         the disk refuses, ``RuntimeError`` when there is no trained model to save."""
@@ -364,14 +391,19 @@ def _describe(exc: BaseException) -> str:
 class Runner:
     """Starts training jobs one at a time and keeps the last few finished ones for their owners."""
 
-    def __init__(self, keep: int = 8):
+    def __init__(self, keep: int = 8) -> None:
         self._lock = threading.Lock()
         self._jobs: OrderedDict[str, TrainingJob] = OrderedDict()
         self._retired: list[TrainingJob] = []  # forgotten while running: they hold the slot till done
         self._keep = keep
 
     def start(
-        self, model_config: ModelConfig, train_config: TrainConfig, load_data, owner: str, **kwargs
+        self,
+        model_config: ModelConfig,
+        train_config: TrainConfig,
+        load_data: Callable[[], Mnist],
+        owner: str,
+        **kwargs: Any,
     ) -> TrainingJob:
         """Start a job; raises :class:`BusyError` while another is running."""
         with self._lock:

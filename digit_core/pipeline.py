@@ -77,7 +77,7 @@ def train_on_mnist(
     mnist: Mnist,
     command: list[str] | None = None,
     on_test: Callable[[], None] | None = None,
-    **callbacks,
+    **callbacks: Any,
 ) -> Run:
     """Train on MNIST's training set, evaluate on its test set, build the card.
 

@@ -12,6 +12,7 @@ import contextlib
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import re
 import tempfile
@@ -19,7 +20,12 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # listing and reading cards need no TensorFlow
+    import keras
+
+log = logging.getLogger(__name__)
 
 MODELS_DIR_ENV = "DIGIT_MODELS_DIR"
 PROJECT_MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
@@ -109,7 +115,7 @@ def read_card(name: str, root: Path | None = None) -> dict[str, Any]:
     return card
 
 
-def _is_number(value) -> bool:
+def _is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
@@ -149,7 +155,8 @@ def _archive_problem(path: Path) -> str | None:
 
 def _entry(name: str, root: Path) -> ModelEntry:
     path = model_path(name, root)
-    card, problems = None, []
+    card: dict[str, Any] | None = None
+    problems: list[str | None] = []
     try:
         card = read_card(name, root)
     except ModelError as exc:
@@ -200,7 +207,7 @@ def _temp_path(root: Path, name: str, suffix: str) -> Path:
     return Path(tmp)
 
 
-def _write_model_file(model, path: Path) -> None:
+def _write_model_file(model: keras.Model, path: Path) -> None:
     import keras
 
     # An uncompiled copy: the optimizer's state would triple the file and is not needed to predict.
@@ -212,7 +219,7 @@ def _write_model_file(model, path: Path) -> None:
 
 
 def save_model(
-    model, name: str, card: dict[str, Any], root: Path | None = None, overwrite: bool = True
+    model: keras.Model, name: str, card: dict[str, Any], root: Path | None = None, overwrite: bool = True
 ) -> Path:
     """Save ``model`` and its ``card`` as ``name`` atomically; return the ``.keras`` path.
 
@@ -247,12 +254,14 @@ def save_model(
             os.replace(tmp_card, final_card)
             _fsync_dir(root)
     except OSError as exc:
+        log.warning("could not save model %r in %s: %s", name, root, exc)
         raise ModelError(f"could not save model {name!r} in {root}: {exc.strerror or exc}") from exc
     finally:
         for tmp in (tmp_model, tmp_card):
             if tmp is not None:
                 with contextlib.suppress(OSError):
                     tmp.unlink()
+    log.info("saved model %r as %s (%s bytes)", name, final_model, card["file_bytes"])
     return final_model
 
 
@@ -280,7 +289,7 @@ def resolve(name_or_path: str | os.PathLike, root: Path | None = None) -> Path:
     return path
 
 
-def load_model(name_or_path: str | os.PathLike, root: Path | None = None):
+def load_model(name_or_path: str | os.PathLike, root: Path | None = None) -> keras.Model:
     """Load a model by registry name or path, with Keras' safe mode on (no arbitrary code)."""
     path = resolve(name_or_path, root)
     import keras
@@ -288,6 +297,7 @@ def load_model(name_or_path: str | os.PathLike, root: Path | None = None):
     try:
         return keras.saving.load_model(path, compile=False, safe_mode=True)
     except Exception as exc:  # noqa: BLE001 - Keras raises many kinds; all mean "unusable"
+        log.warning("cannot load model %s: %s: %s", path, type(exc).__name__, exc)
         raise ModelError(f"cannot load model {path}: {type(exc).__name__}: {exc}") from exc
 
 
@@ -323,6 +333,7 @@ def delete_model(name: str, root: Path | None = None) -> None:
             if _read_default(root) == name:
                 (root / DEFAULT_FILE).unlink()
             _fsync_dir(root)
+        log.info("deleted model %r from %s", name, root)
     except ModelNotFoundError:  # a FileNotFoundError too: not to be reworded as a disk failure
         raise
     except OSError as exc:
@@ -366,6 +377,7 @@ def set_default(name: str, root: Path | None = None) -> None:
             tmp = _temp_path(root, "default", ".txt")
             tmp.write_text(name, encoding="utf-8")
             os.replace(tmp, root / DEFAULT_FILE)
+        log.info("model %r is now the default in %s", name, root)
     except OSError as exc:
         raise ModelError(f"could not set the default model in {root}: {exc.strerror or exc}") from exc
 
@@ -373,10 +385,11 @@ def set_default(name: str, root: Path | None = None) -> None:
 def describe(entry: ModelEntry) -> dict[str, Any]:
     """One row of the runs table: what a saved model is, how it was trained, how it scores."""
     card = entry.card or {}
-    train = card.get("train_config") if isinstance(card.get("train_config"), dict) else {}
-    history = card.get("history") if isinstance(card.get("history"), list) else []
+    found_train, found_history = card.get("train_config"), card.get("history")
+    train: dict[str, Any] = found_train if isinstance(found_train, dict) else {}
+    history: list[Any] = found_history if isinstance(found_history, list) else []
 
-    def number(value):
+    def number(value: object) -> object:
         return value if _is_number(value) else None
 
     return {

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageFilter
@@ -34,7 +35,7 @@ def _components(mask: np.ndarray) -> tuple[np.ndarray, list[list[int]]]:
     and ``[top, left, bottom, right, area, k]`` for each component."""
     labels = np.zeros(mask.shape, dtype=np.int32)
     height, width = mask.shape
-    found = []
+    found: list[list[int]] = []
     for row, col in zip(*np.nonzero(mask)):
         start = (int(row), int(col))
         if labels[start]:
@@ -82,16 +83,17 @@ def _merge_columns(boxes: list[list]) -> list[list]:
     return merged
 
 
-def split_digits(image) -> list[Piece]:
+def split_digits(image: Any) -> list[Piece]:
     """Digits of a multi-digit drawing, left to right (anything :func:`load_image` takes).
 
     Each piece holds only its own strokes, even where a neighbour reaches into its box.
     Returns an empty list for a blank drawing.
     """
     ink, _, _ = ink_map(load_image(image))
-    ink = _normalise_contrast(ink)
-    if ink is None:
+    contrasted = _normalise_contrast(ink)
+    if contrasted is None:
         return []
+    ink = contrasted
     height, width = ink.shape
     small = Image.fromarray(ink).resize((max(1, width // GRID), max(1, height // GRID)), Image.Resampling.BOX)
     labels, components = _components(np.asarray(small) > 0.05)

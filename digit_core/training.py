@@ -11,13 +11,14 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import keras
 import numpy as np
 import tensorflow as tf
 
 from .augment import augment_batch
-from .config import ModelConfig, TrainConfig
+from .config import AugmentConfig, ModelConfig, TrainConfig
 from .evaluation import evaluate
 from .inference import predict
 from .models import build_model
@@ -93,14 +94,25 @@ def recalibrate_batch_norm(model: keras.Model, images: np.ndarray) -> None:
 class _Progress(keras.callbacks.Callback):
     """Relays progress, honours cancellation, keeps the best weights, stops early."""
 
-    def __init__(self, epochs, batches, patience, train_x, val_x, val_y, on_batch, on_epoch, cancel):
+    def __init__(
+        self,
+        epochs: int,
+        batches: int,
+        patience: int,
+        train_x: np.ndarray,
+        val_x: np.ndarray,
+        val_y: np.ndarray,
+        on_batch: Callable[[BatchProgress], None] | None,
+        on_epoch: Callable[[EpochProgress], None] | None,
+        cancel: threading.Event | None,
+    ) -> None:
         super().__init__()
         self.epochs, self.batches, self.patience = epochs, batches, patience
         self.train_x, self.val_x, self.val_y = train_x, val_x, val_y
         self.on_batch, self.on_epoch, self.cancel = on_batch, on_epoch, cancel
         self.history: list[dict] = []
         self.best_score = -np.inf
-        self.best_weights = None
+        self.best_weights: list[np.ndarray] | None = None
         self.best_epoch: int | None = None
         self.wait = 0
         self.cancelled = self.stopped_early = False
@@ -110,10 +122,10 @@ class _Progress(keras.callbacks.Callback):
     def _elapsed(self) -> float:
         return time.perf_counter() - self.start
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self.epoch = epoch + 1
 
-    def on_train_batch_end(self, batch, logs=None):
+    def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         logs = logs or {}
         if self.on_batch is not None:
             self.on_batch(
@@ -131,7 +143,7 @@ class _Progress(keras.callbacks.Callback):
             self.cancelled = True
             self.model.stop_training = True
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         logs = logs or {}
         if self.cancelled:
             return  # A cut-short epoch was never fully seen: keep no figures from it.
@@ -156,7 +168,7 @@ class _Progress(keras.callbacks.Callback):
         if self.on_epoch is not None:
             self.on_epoch(progress)
         # Higher is better: validation accuracy, else minus the training loss.
-        score = progress.val_accuracy if val_accuracy is not None else -progress.loss
+        score = val_accuracy if val_accuracy is not None else -progress.loss
         if score > self.best_score:
             self.best_score, self.best_epoch, self.wait = score, epoch + 1, 0
             self.best_weights = self.model.get_weights()
@@ -166,7 +178,7 @@ class _Progress(keras.callbacks.Callback):
                 self.stopped_early = True
                 self.model.stop_training = True
 
-    def on_train_end(self, logs=None):
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         if self.best_weights is not None:
             self.model.set_weights(self.best_weights)
         elif not tf.distribute.has_strategy():
@@ -174,7 +186,9 @@ class _Progress(keras.callbacks.Callback):
             recalibrate_batch_norm(self.model, self.train_x[:RECALIBRATE_IMAGES])
 
 
-def split_data(images: np.ndarray, labels: np.ndarray, config: TrainConfig):
+def split_data(
+    images: np.ndarray, labels: np.ndarray, config: TrainConfig
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Shuffle with the config's seed, apply ``limit``, then hold out ``validation_size``.
 
     Returns ``(train_x, train_y, val_x, val_y)``, uint8 ``(N, 28, 28)`` and ``(N,)`` arrays.
@@ -192,14 +206,20 @@ def split_data(images: np.ndarray, labels: np.ndarray, config: TrainConfig):
     return images[train_idx], labels[train_idx], images[val_idx], labels[val_idx]
 
 
-def make_dataset(images, labels, batch_size, augment=None, shuffle_seed=None) -> tf.data.Dataset:
+def make_dataset(
+    images: np.ndarray,
+    labels: np.ndarray,
+    batch_size: int,
+    augment: AugmentConfig | None = None,
+    shuffle_seed: int | None = None,
+) -> tf.data.Dataset:
     """A ``tf.data`` pipeline of ``((B, 28, 28, 1) float32 in [0, 1], (B,) int32)`` batches."""
     ds = tf.data.Dataset.from_tensor_slices((images, labels.astype(np.int32)))
     if shuffle_seed is not None:
         ds = ds.shuffle(len(images), seed=shuffle_seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch_size)
 
-    def prepare(x, y):
+    def prepare(x: tf.Tensor, y: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         x = tf.cast(x[..., tf.newaxis], tf.float32) / PIXEL_MAX  # scale to [0, 1]
         if augment is not None:
             x = augment_batch(x, augment)
