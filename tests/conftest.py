@@ -6,16 +6,28 @@ import pytest  # noqa: E402
 
 from digit_core.data import DATA_DIR_ENV, DataError, MnistNotFoundError, load_mnist  # noqa: E402
 
+# CI sets this: there, tests that need MNIST fail when it is missing or corrupt, instead of skipping
+# (a skipped test cannot catch a bug, and a run full of skips still looks green).
+REQUIRE_DATA_ENV = "DIGIT_REQUIRE_DATA"
 NO_MNIST = (
     f"MNIST is not available: set {DATA_DIR_ENV} to a folder with the four *-ubyte.gz "
     "files (CI points it at ../shared/data/mnist)"
 )
 
 
+def data_required() -> bool:
+    return os.environ.get(REQUIRE_DATA_ENV, "") not in ("", "0")
+
+
 @pytest.fixture(scope="session")
 def mnist():
-    """The real MNIST, or a skip that says why."""
+    """The real MNIST; without it a skip that says why, or a failure when ``DIGIT_REQUIRE_DATA``
+    is set."""
     try:
         return load_mnist(download=False)
     except (MnistNotFoundError, DataError) as exc:
+        if data_required():
+            pytest.fail(
+                f"{REQUIRE_DATA_ENV} is set, so MNIST must be there: {NO_MNIST} ({exc})", pytrace=False
+            )
         pytest.skip(f"{NO_MNIST} ({exc})")
