@@ -1,8 +1,10 @@
 """The handwriting set: SQLite round trip, concurrent writers, damaged and locked files, and
 exports that move between machines (a malformed one imports nothing)."""
 
+import contextlib
 import csv
 import io
+import logging
 import sqlite3
 import threading
 import zipfile
@@ -238,3 +240,56 @@ def test_an_npz_declaring_too_many_samples_is_refused_before_it_is_loaded(store)
         tracemalloc.stop()
     assert peak < 10 * 2**20, f"{peak / 2**20:.0f} MB allocated: the arrays were unpacked"
     assert store.counts() == [0] * 10
+
+
+def fail_the_nth_new_row(path, n: int) -> None:
+    """Make the database itself refuse the ``n``-th row written from now on: a fault in the middle
+    of a write, wherever the code that writes is (a full disk, a crash would do the same)."""
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        (count,) = conn.execute("SELECT COUNT(*) FROM samples").fetchone()
+        conn.execute(
+            f"CREATE TRIGGER fault BEFORE INSERT ON samples WHEN (SELECT COUNT(*) FROM samples) >= "
+            f"{count + n - 1} BEGIN SELECT RAISE(ABORT, 'injected fault'); END"
+        )
+        conn.commit()
+
+
+@pytest.mark.parametrize("kind", ["npz", "zip"])
+def test_an_import_that_fails_half_way_through_writing_stores_none_of_it(store, tmp_path, kind):
+    source = HandwritingStore(tmp_path / "source.sqlite")
+    for i in range(5):
+        source.add(digit_image(i), i)
+    archive = source.export_npz() if kind == "npz" else source.export_zip()
+    store.add(digit_image(9), 9)
+    before = store.arrays()
+    fail_the_nth_new_row(store.path, 3)  # the first two rows of the import are written, then this
+
+    with pytest.raises(HandwritingError, match="injected fault"):
+        store.import_file(f"five.{kind}", archive)
+
+    assert fingerprint(*store.arrays()) == fingerprint(*before)  # must not: keep the first two rows
+    with contextlib.closing(sqlite3.connect(store.path)) as conn:
+        conn.execute("DROP TRIGGER fault")
+        conn.commit()
+    assert store.import_file(f"five.{kind}", archive) == 5  # the same file, once the fault is gone
+
+
+def test_imports_deletes_and_failures_are_logged(store, caplog):
+    with caplog.at_level(logging.INFO, logger="digit_core"):
+        sample = store.add(digit_image(1), 1)
+        store.import_file("set.npz", store.export_npz())
+        store.delete(sample)
+        with pytest.raises(HandwritingError):
+            store.import_file("set.txt", b"hello")  # refused before the database: nothing to log
+        store.path.write_bytes(b"this is not a database")
+        with pytest.raises(HandwritingError, match="damaged"):
+            store.counts()
+    messages = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "digit_core.handwriting"]
+    where = f"handwriting set {store.path}"
+    assert messages[:3] == [
+        ("INFO", f"{where}: importing 1 samples from set.npz"),
+        ("INFO", f"{where}: added 1 samples in one transaction"),
+        ("INFO", f"{where}: deleted sample {sample}"),
+    ]
+    assert messages[3][0] == "WARNING" and messages[3][1].startswith(f"{where}: DatabaseError")
+    assert len(messages) == 4
