@@ -5,10 +5,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before any TensorFlow impo
 import pytest  # noqa: E402
 
 from digit_core.data import DATA_DIR_ENV, DataError, MnistNotFoundError, load_mnist  # noqa: E402
+from tests.support.app_setup import set_up_like_the_entry_point  # noqa: E402
+from tests.support.helpers import REQUIRE_DATA_ENV  # noqa: E402
 
-# CI sets this: there, tests that need MNIST fail when it is missing or corrupt, instead of skipping
-# (a skipped test cannot catch a bug, and a run full of skips still looks green).
-REQUIRE_DATA_ENV = "DIGIT_REQUIRE_DATA"
 NO_MNIST = (
     f"MNIST is not available: set {DATA_DIR_ENV} to a folder with the four *-ubyte.gz "
     "files (CI points it at ../shared/data/mnist)"
@@ -17,6 +16,12 @@ NO_MNIST = (
 
 def data_required() -> bool:
     return os.environ.get(REQUIRE_DATA_ENV, "") not in ("", "0")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def app_set_up():
+    """Page scripts run alone under AppTest get the set-up that Home.py gives every real session."""
+    set_up_like_the_entry_point()
 
 
 @pytest.fixture(scope="session")

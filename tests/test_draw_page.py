@@ -232,4 +232,12 @@ def test_a_scribble_is_flagged_as_not_a_digit_while_the_guess_is_still_shown(mon
 
 def test_a_clear_digit_is_not_flagged(monkeypatch):
     at = run_page(monkeypatch, {"draw_canvas": drawing(4)})
-    assert not any("does not look like a digit" in w.value for w in at.warning)
+    assert not at.exception
+    # What the page shows after reading the canvas: the answer, its chart, what the model saw ...
+    prediction = block(at, "prediction")
+    assert [m.value for m in elements(prediction, "Metric")] == ["4"]
+    assert [chart.type for chart in elements(prediction, "UnknownElement")] == ["vega_lite_chart"]
+    captions = [caption for image in elements(at._tree, "Image") for caption in image.captions]
+    assert "What the model sees (28×28)" in captions
+    # ... and no flag on it.
+    assert not elements(prediction, "Warning") and not at.warning

@@ -178,6 +178,7 @@ def test_the_versus_tab_adds_the_handwriting_set_even_when_mnist_is_the_test_set
     store.add_many(images[:20], labels[:20])
     monkeypatch.setenv(DB_ENV, str(store.path))
     at = run_page(monkeypatch, folder)
+    assert not at.exception
     table = elements(block(at, "eval_versus"), "Dataframe")[0].value.set_index("model")
     expected = evaluate(predict(load_model("ann"), images[:20]), labels[:20]).accuracy
     assert table.loc["ann", "my handwriting"] == pytest.approx(expected)

@@ -31,6 +31,7 @@ def run_page() -> AppTest:
 
 def test_an_empty_set_says_how_to_fill_it(store):
     at = run_page()
+    assert not at.exception
     assert at.metric[0].value == "0"
     assert any("Draw & Predict" in i.value for i in at.info)
     assert not [b for b in at.get("download_button")]  # must not: offer to export nothing
@@ -70,4 +71,5 @@ def test_an_export_imports_back_and_a_malformed_archive_imports_nothing(store, t
 def test_a_damaged_database_gives_a_message_not_a_traceback(store):
     store.path.write_bytes(b"garbage" * 500)
     at = run_page()
+    assert not at.exception
     assert any("is damaged" in e.value for e in at.error)

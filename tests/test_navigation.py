@@ -9,6 +9,7 @@ import pytest
 from streamlit.runtime.scriptrunner import script_runner
 from streamlit.testing.v1 import AppTest
 
+from tests.support.app_setup import STREAMLIT_CLEAN_UP
 from tests.support.helpers import ENTRY, ROOT
 from ui import keras_state, navigation
 from ui.navigation import DRAW, EVALUATE, HANDWRITING, HOME, PAGES, TRAIN, app_pages
@@ -79,8 +80,8 @@ def test_streamlits_private_api_is_touched_in_one_named_place_only():
 
 
 def test_the_entry_point_opens_home_and_switches_to_a_page(monkeypatch):
-    # Restored after the test: the patch is process-wide.
-    monkeypatch.setattr(script_runner, "_clean_problem_modules", script_runner._clean_problem_modules)
+    # Streamlit's own clean-up until the entry point runs (restored after the test).
+    monkeypatch.setattr(script_runner, "_clean_problem_modules", STREAMLIT_CLEAN_UP)
     at = AppTest.from_file(ENTRY, default_timeout=120).run()
     assert not at.exception
     assert at.title[0].value == f"{HOME.icon} Digit Lab"

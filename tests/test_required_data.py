@@ -11,8 +11,7 @@ import sys
 import pytest
 
 from digit_core.data import DATA_DIR_ENV, IDX_FILES
-from tests.conftest import REQUIRE_DATA_ENV
-from tests.support.helpers import ROOT
+from tests.support.helpers import REQUIRE_DATA_ENV, ROOT
 
 NEEDS_MNIST = "tests/test_data.py::test_real_mnist_has_published_shapes_and_dtypes"
 
