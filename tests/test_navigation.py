@@ -3,6 +3,7 @@ scripts in ``pages/``, the old URLs kept, set-up done once, and Streamlit's priv
 one place only."""
 
 import ast
+import logging
 import re
 
 import pytest
@@ -11,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.support.app_setup import STREAMLIT_CLEAN_UP
 from tests.support.helpers import ENTRY, ROOT
-from ui import keras_state, navigation
+from ui import keras_state, logs, navigation
 from ui.navigation import DRAW, EVALUATE, HANDWRITING, HOME, PAGES, TRAIN, app_pages
 
 # The URLs Streamlit's legacy multipage mode derived from the old file names
@@ -65,6 +66,7 @@ def test_the_entry_point_alone_sets_up_the_app_and_calls_st_navigation():
     entry = ROOT / "Home.py"
     assert len(calls(entry, "navigation")) == 1 and len(calls(entry, "set_page_config")) == 1
     assert len(calls(entry, "keep_keras_state_between_runs")) == 1
+    assert len(calls(entry, "send_library_logs_to_stderr")) == 1
     for path in python_files():
         if path != entry:  # must not: configure the page again, or declare pages, elsewhere
             assert calls(path, "set_page_config") == [] and calls(path, "navigation") == [], path
@@ -101,3 +103,13 @@ def test_the_keras_state_patch_is_applied_only_where_streamlit_has_the_function(
     assert getattr(script_runner, "_clean_problem_modules", None) is (
         keras_state._keep_everything if present else None
     )
+
+
+def test_the_app_sends_the_librarys_log_to_stderr_once(monkeypatch, capsys):
+    library = logging.getLogger("digit_core")
+    monkeypatch.setattr(library, "handlers", list(library.handlers))  # restored after the test
+    monkeypatch.setattr(library, "level", library.level)
+    first, again = logs.send_library_logs_to_stderr(), logs.send_library_logs_to_stderr()
+    assert first is again and library.handlers.count(first) == 1
+    logging.getLogger("digit_core.jobs").info("job abc finished")
+    assert " INFO digit_core.jobs: job abc finished" in capsys.readouterr().err

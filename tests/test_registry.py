@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import signal
@@ -399,3 +400,25 @@ def test_model_bytes_are_the_saved_file_for_download(tmp_path):
 def test_names_that_would_read_as_file_paths_are_refused(name):
     with pytest.raises(ValueError, match="not ending in .keras or .json"):
         validate_name(name)
+
+
+def test_saves_defaults_deletes_and_failures_are_logged(tmp_path, caplog):
+    root = tmp_path / "registry"
+    with caplog.at_level(logging.INFO, logger="digit_core"):
+        path = save_model(tiny_model(1), "m", {}, root=root)
+        size = path.stat().st_size
+        registry.set_default("m", root)
+        registry.delete_model("m", root)
+        (root / "bad.keras").write_bytes(b"garbage")
+        with pytest.raises(registry.ModelError):
+            registry.load_model("bad", root)
+    messages = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "digit_core.registry"]
+    assert messages[:3] == [
+        ("INFO", f"saved model 'm' as {path} ({size} bytes)"),
+        ("INFO", f"model 'm' is now the default in {root}"),
+        ("INFO", f"deleted model 'm' from {root}"),
+    ]
+    assert messages[3][0] == "WARNING" and messages[3][1].startswith(
+        f"cannot load model {root / 'bad.keras'}: "
+    )
+    assert len(messages) == 4

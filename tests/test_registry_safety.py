@@ -13,6 +13,7 @@ import io
 import json
 import os
 import resource
+import select
 import shutil
 import signal
 import subprocess
@@ -46,7 +47,6 @@ ROOT = Path(__file__).resolve().parent.parent
 HOME = ENTRY
 DRAW = script(navigation.DRAW)
 EVALUATE = script(navigation.EVALUATE)
-IS_ROOT = os.geteuid() == 0
 
 
 def tiny_model(seed: int):
@@ -434,15 +434,72 @@ def test_a_read_only_registry_gives_a_clear_error_and_leaves_it_as_it_was(saved,
     assert snapshot(root) == before
 
 
-@pytest.mark.skipif(IS_ROOT, reason="root ignores file permissions; the simulated read-only tests cover it")
-def test_a_registry_folder_without_write_permission_refuses_a_save_cleanly(saved):
-    root, _, before = saved
-    root.chmod(0o555)
+NOBODY = 65534  # the unprivileged user and group of Debian and most Linux systems
+CHILD_TIMEOUT_S = 60
+
+
+def as_unprivileged_child(work) -> str:
+    """Run ``work()`` in a forked child, as the unprivileged user when this process is root (root
+    writes anywhere, whatever a folder's permissions say, and CI runs as root); return what it
+    returned, or ``"raised <Exception>: <message>"``. The child uses only what is already imported.
+    """
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        try:
+            os.close(reader)
+            if os.geteuid() == 0:
+                os.setgroups([])
+                os.setgid(NOBODY)
+                os.setuid(NOBODY)
+            try:
+                outcome = str(work())
+            except Exception as exc:  # noqa: BLE001 - reported to the parent as text
+                outcome = f"raised {type(exc).__name__}: {exc}"
+            os.write(writer, outcome.encode())
+        finally:
+            os._exit(0)
+    os.close(writer)
     try:
-        with pytest.raises(ModelError, match="could not save model 'm' in .*: Permission denied"):
-            save_model(tiny_model(2), "m", {"version": "B"}, root=root)
+        with os.fdopen(reader, "rb") as pipe:
+            ready = select.select([pipe], [], [], CHILD_TIMEOUT_S)[0]
+            outcome = pipe.read().decode() if ready else None
     finally:
-        root.chmod(0o755)
+        if outcome is None:
+            os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    assert outcome is not None, f"the child did not answer within {CHILD_TIMEOUT_S} s"
+    return outcome
+
+
+@pytest.fixture
+def world_readable(saved):
+    """``saved``'s registry copied where any user may read it (the test's own tmp_path is root's
+    alone): ``(root, snapshot)``."""
+    outer = Path(tempfile.mkdtemp(prefix="registry-"))
+    outer.chmod(0o755)
+    root = outer / "registry"
+    shutil.copytree(saved[0], root)
+    yield root, snapshot(root)
+    root.chmod(0o755)
+    shutil.rmtree(outer)
+
+
+def test_a_registry_folder_without_write_permission_refuses_a_save_cleanly(world_readable):
+    root, before = world_readable
+    root.chmod(0o555)
+
+    def read_then_save():
+        names = [entry.name for entry in list_models(root)]  # it can read the registry ...
+        try:
+            save_model(None, "m", {"version": "B"}, root=root)  # ... but not write to it
+        except ModelError as exc:
+            return f"{names} ModelError: {exc}"
+        return f"{names} saved"
+
+    outcome = as_unprivileged_child(read_then_save)
+    assert outcome.startswith("['m'] ModelError: could not save model 'm' in "), outcome
+    assert outcome.endswith(": Permission denied"), outcome
     assert snapshot(root) == before
 
 

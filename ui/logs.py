@@ -13,6 +13,18 @@ FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"  # as Streamlit's lin
 _HANDLER_NAME = "digit-lab-stderr"
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is when a record comes, not to the one at set-up."""
+
+    @property  # type: ignore[override]
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
+
+
 def send_library_logs_to_stderr(level: int = logging.INFO) -> logging.Handler:
     """Log ``digit_core``'s records at ``level`` and above to stderr; returns the handler (the same
     one on every call)."""
@@ -20,7 +32,7 @@ def send_library_logs_to_stderr(level: int = logging.INFO) -> logging.Handler:
     for handler in logger.handlers:
         if handler.get_name() == _HANDLER_NAME:
             return handler
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StderrHandler()
     handler.set_name(_HANDLER_NAME)
     handler.setFormatter(logging.Formatter(FORMAT))
     logger.addHandler(handler)
