@@ -5,9 +5,10 @@ import streamlit as st
 
 from ui.keras_state import keep_keras_state_between_runs
 from ui.logs import send_library_logs_to_stderr
-from ui.navigation import app_pages
+from ui.navigation import APP_ICON, app_pages, tab_title
 
-st.set_page_config(page_title="Digit Lab", page_icon=":material/draw:", layout="wide")
 keep_keras_state_between_runs()
 send_library_logs_to_stderr()
-st.navigation(app_pages()).run()
+page = st.navigation(app_pages())
+st.set_page_config(page_title=tab_title(page.title), page_icon=APP_ICON, layout="wide")
+page.run()

@@ -28,7 +28,8 @@ if notice:
 def counts_ui(counts: list[int]) -> None:
     total = sum(counts)
     st.metric("Samples", f"{total:,}", help="Labelled drawings in your set.")
-    st.altair_chart(counts_chart(counts), width="stretch")
+    if total:  # an empty chart would only show an axis
+        st.altair_chart(counts_chart(counts), width="stretch")
 
 
 def gallery_ui(counts: list[int]) -> None:

@@ -4,7 +4,7 @@ Imports no TensorFlow, so it opens at once."""
 import streamlit as st
 
 from digit_core.registry import TRAIN_COMMAND, default_model, list_models, models_dir
-from ui.navigation import HOME, PAGES
+from ui.navigation import APP_NAME, HOME, PAGES
 
 
 def model_card_ui(entry, default: str) -> None:
@@ -25,9 +25,12 @@ def model_card_ui(entry, default: str) -> None:
 
 
 def links_ui() -> None:
-    for spec in PAGES:
-        if spec is not HOME:
-            st.page_link(spec.path, label=f"{spec.title}: {spec.summary}", icon=spec.icon)
+    """A card per page: its link, and what it offers."""
+    others = [spec for spec in PAGES if spec is not HOME]
+    for column, spec in zip(st.columns(len(others)), others):
+        with column, st.container(border=True, height="stretch"):
+            st.page_link(spec.path, label=spec.title, icon=spec.icon)
+            st.caption(spec.summary)
 
 
 def models_ui() -> None:
@@ -44,7 +47,7 @@ def models_ui() -> None:
         model_card_ui(entry, default)
 
 
-st.title(f"{HOME.icon} Digit Lab")
+st.title(APP_NAME)
 st.write(
     "Draw or upload handwritten digits and see what a neural network predicts, what it sees and "
     "why; study where each model goes wrong and compare a dense network (ANN) with a "

@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 from tests.support.app_setup import STREAMLIT_CLEAN_UP
 from tests.support.helpers import ENTRY, ROOT
 from ui import keras_state, logs, navigation
-from ui.navigation import DRAW, EVALUATE, HANDWRITING, HOME, PAGES, TRAIN, app_pages
+from ui.navigation import DRAW, EVALUATE, HANDWRITING, HOME, PAGES, TRAIN, app_pages, tab_title
 
 # The URLs Streamlit's legacy multipage mode derived from the old file names
 # (pages/1_✏️_Draw_and_Predict.py -> /Draw_and_Predict): bookmarks and shared links use them.
@@ -86,7 +86,7 @@ def test_the_entry_point_opens_home_and_switches_to_a_page(monkeypatch):
     monkeypatch.setattr(script_runner, "_clean_problem_modules", STREAMLIT_CLEAN_UP)
     at = AppTest.from_file(ENTRY, default_timeout=120).run()
     assert not at.exception
-    assert at.title[0].value == f"{HOME.icon} Digit Lab"
+    assert at.title[0].value == "Digit Lab"
     assert script_runner._clean_problem_modules is keras_state._keep_everything  # set up once, here
 
     at.switch_page(HANDWRITING.path).run()
@@ -113,3 +113,13 @@ def test_the_app_sends_the_librarys_log_to_stderr_once(monkeypatch, capsys):
     assert first is again and library.handlers.count(first) == 1
     logging.getLogger("digit_core.jobs").info("job abc finished")
     assert " INFO digit_core.jobs: job abc finished" in capsys.readouterr().err
+
+
+def test_each_page_has_its_own_browser_tab_title():
+    assert [tab_title(spec.title) for spec in PAGES] == [
+        "Digit Lab",
+        "Draw & Predict · Digit Lab",
+        "Evaluate · Digit Lab",
+        "Train · Digit Lab",
+        "My handwriting · Digit Lab",
+    ]

@@ -12,6 +12,9 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+APP_NAME = "Digit Lab"
+APP_ICON = ":material/draw:"  # the browser tab's icon
+
 
 @dataclass(frozen=True)
 class PageSpec:
@@ -19,7 +22,7 @@ class PageSpec:
     title: str  # in the sidebar, the browser tab and (but for Home) the page's heading
     icon: str  # a Material Symbols icon, which needs no emoji font
     url_path: str  # "" for the home page at "/"
-    summary: str  # what the page offers, for the home page's links
+    summary: str  # what the page offers, a sentence for the home page's links
 
     @property
     def heading(self) -> str:
@@ -32,37 +35,42 @@ HOME = PageSpec(
     "Home",
     ":material/home:",
     "",
-    "what the app is, and the models it has",
+    "What the app is, and the models it has.",
 )
 DRAW = PageSpec(
     "pages/draw.py",
     "Draw & Predict",
     ":material/draw:",
     "Draw_and_Predict",
-    "draw a digit and watch the answer change",
+    "Draw a digit and watch the answer change.",
 )
 EVALUATE = PageSpec(
     "pages/evaluate.py",
     "Evaluate",
     ":material/analytics:",
     "Evaluate",
-    "accuracy, confusions and mistakes, ANN against CNN",
+    "Accuracy, confusions and mistakes, ANN against CNN.",
 )
 TRAIN = PageSpec(
     "pages/train.py",
     "Train",
     ":material/model_training:",
     "Train",
-    "train an ANN or a CNN here, watch it learn, keep the best runs",
+    "Train an ANN or a CNN here, watch it learn, keep the best runs.",
 )
 HANDWRITING = PageSpec(
     "pages/handwriting.py",
     "My handwriting",
     ":material/gesture:",
     "My_handwriting",
-    "your saved drawings, to measure every model on them and fine-tune one",
+    "Your saved drawings, to measure every model on them and fine-tune one.",
 )
 PAGES = (HOME, DRAW, EVALUATE, TRAIN, HANDWRITING)
+
+
+def tab_title(page_title: str) -> str:
+    """The browser tab's title for a page: ``"Evaluate · Digit Lab"``, the home page's ``"Digit Lab"``."""
+    return APP_NAME if page_title == HOME.title else f"{page_title} · {APP_NAME}"
 
 
 def app_pages() -> list[st.Page]:
