@@ -34,7 +34,9 @@ def send_library_logs_to_stderr(level: int = logging.INFO) -> logging.Handler:
             return handler
     handler = _StderrHandler()
     handler.set_name(_HANDLER_NAME)
-    handler.setFormatter(logging.Formatter(FORMAT))
+    formatter = logging.Formatter(FORMAT)
+    formatter.default_msec_format = "%s.%03d"  # 23:06:47.377, as Streamlit writes it
+    handler.setFormatter(formatter)
     logger.addHandler(handler)
     logger.setLevel(level)
     return handler
