@@ -9,7 +9,7 @@ closed websocket, page or console errors, HTTP errors, a server that stops answe
 in its log), exceptions shown, the stroke-to-answer latency (browser clock, pen up to answer
 shown, including the canvas's 200 ms send debounce) and the server's memory (VmRSS).
 Exits with status 1 when there was any error or exception shown. The core is
-``tests/e2e/load.py``, which CI runs in a short form (``tests/e2e/test_load.py``).
+``tests/support/load.py``, which CI runs in a short form (``tests/e2e/test_load.py``).
 """
 
 from __future__ import annotations
