@@ -1,5 +1,5 @@
 """Entry point: ``streamlit run Home.py``. Declares the pages and sets up, once, what every page
-shares; the pages themselves are in ``pages/`` (see :mod:`ui.navigation`). Imports no TensorFlow."""
+shares; the pages themselves are in ``app_pages/`` (see :mod:`ui.navigation`). Imports no TensorFlow."""
 
 import streamlit as st
 

@@ -1,6 +1,6 @@
 """The app's layout: one entry point that declares the pages with ``st.navigation``, plain ASCII page
-scripts in ``pages/``, the old URLs kept, set-up done once, and Streamlit's private API touched in
-one place only."""
+scripts in ``app_pages/`` (no ``pages/`` folder), the old URLs kept, set-up done once, and
+Streamlit's private API touched in one place only."""
 
 import ast
 import logging
@@ -32,13 +32,19 @@ def calls(path, name: str) -> list[int]:
 
 
 def python_files() -> list:
-    return [ROOT / "Home.py", *sorted((ROOT / "pages").glob("*.py")), *sorted((ROOT / "ui").glob("*.py"))]
+    return [ROOT / "Home.py", *sorted((ROOT / "app_pages").glob("*.py")), *sorted((ROOT / "ui").glob("*.py"))]
 
 
-def test_pages_holds_exactly_the_declared_page_scripts_with_ascii_names():
-    found = sorted(p.name for p in (ROOT / "pages").iterdir() if p.name != "__pycache__")
-    assert found == sorted(spec.path.removeprefix("pages/") for spec in PAGES)
+def test_app_pages_holds_exactly_the_declared_page_scripts_with_ascii_names():
+    found = sorted(p.name for p in (ROOT / "app_pages").iterdir() if p.name != "__pycache__")
+    assert found == sorted(spec.path.removeprefix("app_pages/") for spec in PAGES)
     assert all(re.fullmatch(r"[a-z_]+\.py", name) for name in found), found
+
+
+def test_there_is_no_pages_folder_for_streamlit_to_mistake_for_a_legacy_app():
+    # With one, a fresh server's first run resolves the URL against its file names first, and a
+    # direct visit to /Draw_and_Predict shows "Page not found" over the right page.
+    assert not (ROOT / "pages").exists()
 
 
 def test_every_old_url_is_kept_and_each_page_has_a_material_icon():

@@ -720,7 +720,11 @@ def test_uploads_are_decoded_and_predicted_without_writing_any_file():
 # --- user text is never raw HTML -----------------------------------------------------------------
 
 HTML_CALLS = {"html", "iframe"}  # st.html, components.html / components.iframe
-PAGE_SCRIPTS = [ROOT / "Home.py", *sorted((ROOT / "pages").glob("*.py")), *sorted((ROOT / "ui").glob("*.py"))]
+PAGE_SCRIPTS = [
+    ROOT / "Home.py",
+    *sorted((ROOT / "app_pages").glob("*.py")),
+    *sorted((ROOT / "ui").glob("*.py")),
+]
 
 
 @pytest.mark.parametrize("script", PAGE_SCRIPTS, ids=lambda p: p.name)

@@ -8,5 +8,5 @@
 - :mod:`ui.keras_state`: the one patch of Streamlit's behaviour, applied once by ``Home.py``;
 - :mod:`ui.logs`: ``digit_core``'s log to the server's stderr, set up once by ``Home.py``.
 
-Pages live in ``pages/`` and are declared in ``Home.py`` with ``st.navigation``.
+Pages live in ``app_pages/`` and are declared in ``Home.py`` with ``st.navigation``.
 """

@@ -4,6 +4,11 @@
 The URL paths are the ones Streamlit derived from the old file names in its legacy multipage mode
 (``pages/1_✏️_Draw_and_Predict.py`` was served at ``/Draw_and_Predict``), so bookmarks and shared
 links keep working.
+
+The page scripts live in ``app_pages/``, not ``pages/``: Streamlit treats a ``pages/`` folder beside
+the entry script as a legacy multipage app, and the first script run of a fresh server then resolves
+the URL against that folder's file names before ``Home.py`` declares the real pages: a direct visit
+to ``/Draw_and_Predict`` showed a "Page not found" dialog over the right page.
 """
 
 from __future__ import annotations
@@ -31,35 +36,35 @@ class PageSpec:
 
 
 HOME = PageSpec(
-    "pages/home.py",
+    "app_pages/home.py",
     "Home",
     ":material/home:",
     "",
     "What the app is, and the models it has.",
 )
 DRAW = PageSpec(
-    "pages/draw.py",
+    "app_pages/draw.py",
     "Draw & Predict",
     ":material/draw:",
     "Draw_and_Predict",
     "Draw a digit and watch the answer change.",
 )
 EVALUATE = PageSpec(
-    "pages/evaluate.py",
+    "app_pages/evaluate.py",
     "Evaluate",
     ":material/analytics:",
     "Evaluate",
     "Accuracy, confusions and mistakes, ANN against CNN.",
 )
 TRAIN = PageSpec(
-    "pages/train.py",
+    "app_pages/train.py",
     "Train",
     ":material/model_training:",
     "Train",
     "Train an ANN or a CNN here, watch it learn, keep the best runs.",
 )
 HANDWRITING = PageSpec(
-    "pages/handwriting.py",
+    "app_pages/handwriting.py",
     "My handwriting",
     ":material/gesture:",
     "My_handwriting",

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from digit_core.handwriting import DB_ENV
 from tests.support.browser import EXCEPTION, FIRST_LOAD_MS, expect, wait_idle
-from ui.navigation import APP_NAME, HOME, PAGES, tab_title
+from tests.support.server import running_server
+from ui.navigation import APP_NAME, HANDWRITING, HOME, PAGES, tab_title
 
 pytestmark = pytest.mark.e2e
 
@@ -47,3 +49,24 @@ def test_the_sidebar_takes_the_user_from_page_to_page(page, server_url):
         )
         expect(page).to_have_url(f"{server_url}/{spec.url_path}")
     expect(page.locator(EXCEPTION)).to_have_count(0)
+
+
+def test_a_page_url_opened_first_on_a_fresh_server_opens_without_a_page_not_found(
+    browser, handwriting_db, monkeypatch
+):
+    # The first script run of a server is where Streamlit decides whether the app is a legacy
+    # multipage one (a pages/ folder): then it looked the URL up among that folder's files first.
+    monkeypatch.setenv(DB_ENV, str(handwriting_db))
+    with running_server(60) as server:
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        try:
+            page = context.new_page()
+            page.goto(f"{server.url}/{HANDWRITING.url_path}")
+            expect(page.get_by_role("heading", level=1)).to_contain_text(
+                HANDWRITING.title, timeout=FIRST_LOAD_MS
+            )
+            wait_idle(page)
+            expect(page.get_by_test_id("stDialog")).to_have_count(0)  # must not: "Page not found"
+            expect(page.locator(EXCEPTION)).to_have_count(0)
+        finally:
+            context.close()

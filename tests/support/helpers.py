@@ -10,7 +10,7 @@ import numpy as np
 from digit_core import data
 from ui.navigation import PageSpec
 
-ROOT = Path(__file__).resolve().parents[2]  # the project: Home.py, pages/, models/
+ROOT = Path(__file__).resolve().parents[2]  # the project: Home.py, app_pages/, models/
 # CI sets this: there, tests that need MNIST fail when it is missing or corrupt, instead of skipping
 # (a skipped test cannot catch a bug, and a run full of skips still looks green). See conftest.py.
 REQUIRE_DATA_ENV = "DIGIT_REQUIRE_DATA"
