@@ -1,21 +1,12 @@
-"""Shared by the benchmark scripts: importing this puts the project on ``sys.path``, quiets
-TensorFlow's C++ logging, and offers the machine header and the JSON writer every script uses.
-
-Import it before TensorFlow or digit_core (``import common`` sorts ahead of both).
-"""
+"""Shared by the benchmark scripts: the machine header, the JSON writer, MNIST and the models."""
 
 from __future__ import annotations
 
 import json
 import os
 import platform
-import sys
 from importlib import metadata
 from pathlib import Path
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # digit_core is used from the checkout, not installed
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # must be set before TensorFlow loads
 
 
 def _cpu_model() -> str:
@@ -40,17 +31,26 @@ def _version(package: str) -> str:
 def machine() -> dict:
     """The machine a figure was measured on: numbers mean little without it."""
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return {"cpu": _cpu_model(), "cores": os.cpu_count(), "usable_cores": usable,
-            "python": platform.python_version(), "tensorflow": _version("tensorflow"),
-            "keras": _version("keras"), "numpy": _version("numpy"), "pillow": _version("pillow"),
-            "platform": platform.platform()}
+    return {
+        "cpu": _cpu_model(),
+        "cores": os.cpu_count(),
+        "usable_cores": usable,
+        "python": platform.python_version(),
+        "tensorflow": _version("tensorflow"),
+        "keras": _version("keras"),
+        "numpy": _version("numpy"),
+        "pillow": _version("pillow"),
+        "platform": platform.platform(),
+    }
 
 
 def print_machine() -> dict:
     info = machine()
     print(f"machine: {info['cpu']}, {info['cores']} cores ({info['usable_cores']} usable)")
-    print(f"python {info['python']}, tensorflow {info['tensorflow']}, keras {info['keras']}, "
-          f"numpy {info['numpy']}, pillow {info['pillow']}")
+    print(
+        f"python {info['python']}, tensorflow {info['tensorflow']}, keras {info['keras']}, "
+        f"numpy {info['numpy']}, pillow {info['pillow']}"
+    )
     print(flush=True)
     return info
 

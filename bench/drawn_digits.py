@@ -1,4 +1,4 @@
-"""Accuracy of registry models on the project's own drawn digits (digit_core.strokes), not MNIST.
+"""Accuracy of registry models on the project's own drawn digits (tests.support.strokes), not MNIST.
 
 Each drawing (random_style with a fixed seed, digits 0..9 in turn) is rendered four ways from the
 same strokes, so the renderings differ only in how they look: the app's canvas (black ink on
@@ -13,26 +13,29 @@ import argparse
 import io
 from collections import Counter
 
-import common  # first: puts digit_core on sys.path, quiets TensorFlow
 import numpy as np
 from PIL import Image
 
-from digit_core import strokes
+from bench import common
 from digit_core.inference import predict
 from digit_core.preprocess import load_image, prepare
+from tests.support import strokes
 
 RENDERINGS = ("canvas", "white-on-black", "paper", "photo")
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("--models", nargs="+", default=["cnn", "ann"],
-                        help="registry names or .keras paths")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
+    parser.add_argument("--models", nargs="+", default=["cnn", "ann"], help="registry names or .keras paths")
     parser.add_argument("--count", type=int, default=1000, help="drawings (each rendered four ways)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the drawing styles and photos")
-    parser.add_argument("--untrained", action="store_true",
-                        help="use freshly built cnn/ann models (checks the code path only)")
+    parser.add_argument(
+        "--untrained",
+        action="store_true",
+        help="use freshly built cnn/ann models (checks the code path only)",
+    )
     return common.parse_args(parser, {"count": 20})
 
 
@@ -55,10 +58,12 @@ def make_inputs(count: int, seed: int) -> tuple[np.ndarray, dict[str, np.ndarray
         canvas = strokes.render(lines, style.size, style.width)  # draw_digit's default colours
         rendered = {
             "canvas": canvas,
-            "white-on-black": strokes.render(lines, style.size, style.width,
-                                             ink=(255, 255, 255, 255), paper=(0, 0, 0, 255)),
-            "paper": strokes.render(lines, style.size, style.width,
-                                    ink=(20, 20, 20, 255), paper=(255, 255, 255, 255)),
+            "white-on-black": strokes.render(
+                lines, style.size, style.width, ink=(255, 255, 255, 255), paper=(0, 0, 0, 255)
+            ),
+            "paper": strokes.render(
+                lines, style.size, style.width, ink=(20, 20, 20, 255), paper=(255, 255, 255, 255)
+            ),
             "photo": jpeg(strokes.photo(canvas, photo_rng)),
         }
         for name, image in rendered.items():
@@ -82,8 +87,10 @@ def score(model, labels, images, blank) -> dict:
             confusions[pair] += 1
             by_rendering.setdefault(pair, Counter())[name] += 1
     out["accuracy"] = float(np.mean([r["accuracy"] for r in out["renderings"].values()]))
-    out["confusions"] = [{"true": t, "predicted": p, "count": n, "by_rendering": dict(by_rendering[t, p])}
-                         for (t, p), n in confusions.most_common(10)]
+    out["confusions"] = [
+        {"true": t, "predicted": p, "count": n, "by_rendering": dict(by_rendering[t, p])}
+        for (t, p), n in confusions.most_common(10)
+    ]
     return out
 
 
@@ -98,8 +105,10 @@ def report(name: str, result: dict) -> None:
     if not result["confusions"]:
         print("    none")
     for c in result["confusions"]:
-        where = ", ".join(f"{r} {n}" for r, n in sorted(c["by_rendering"].items(),
-                                                            key=lambda item: RENDERINGS.index(item[0])))
+        where = ", ".join(
+            f"{r} {n}"
+            for r, n in sorted(c["by_rendering"].items(), key=lambda item: RENDERINGS.index(item[0]))
+        )
         print(f"    {c['true']} -> {c['predicted']:>2}: {c['count']:4d}  ({where})")
     print()
 
@@ -108,14 +117,17 @@ def main() -> None:
     args = parse_args()
     info = common.print_machine()
     labels, images, blank = make_inputs(args.count, args.seed)
-    print(f"{args.count} drawings (digits 0-9 in turn, random_style seed {args.seed}), "
-          f"{len(RENDERINGS)} renderings each{' -- UNTRAINED models' if args.untrained else ''}\n")
+    print(
+        f"{args.count} drawings (digits 0-9 in turn, random_style seed {args.seed}), "
+        f"{len(RENDERINGS)} renderings each{' -- UNTRAINED models' if args.untrained else ''}\n"
+    )
     results = {}
     for name, model in common.load_models(args.models, args.untrained).items():
         results[name] = score(model, labels, images, blank)
         report(name, results[name])
-    common.write_json(args.json, {"benchmark": "drawn_digits", "machine": info, "args": vars(args),
-                                  "results": results})
+    common.write_json(
+        args.json, {"benchmark": "drawn_digits", "machine": info, "args": vars(args), "results": results}
+    )
 
 
 if __name__ == "__main__":

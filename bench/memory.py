@@ -7,16 +7,19 @@ from __future__ import annotations
 
 import argparse
 
-import common  # first: puts digit_core on sys.path, quiets TensorFlow
-
-from tests.test_memory import measure
+from bench import common
+from tests.support.memory import measure
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("--model", default="cnn", help="registry model (the ANN's saliency is "
-                                                       "integrated gradients, the CNN's Grad-CAM)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
+    parser.add_argument(
+        "--model",
+        default="cnn",
+        help="registry model (the ANN's saliency is integrated gradients, the CNN's Grad-CAM)",
+    )
     parser.add_argument("--count", type=int, default=10_000, help="strokes measured")
     parser.add_argument("--warmup", type=int, default=100, help="strokes before the first sample")
     parser.add_argument("--every", type=int, default=1000, help="strokes between RSS samples")
@@ -32,13 +35,18 @@ def main() -> None:
     for n, mib in figures["samples"]:
         print(f"  after {n:6d} strokes: RSS {mib:8.1f} MiB")
     growth = figures["rss_growth_mib"]
-    print(f"\nRSS {figures['rss_before_mib']:.1f} -> {figures['rss_after_mib']:.1f} MiB: {growth:+.1f} MiB "
-          f"over {args.count} strokes ({growth * 1024 / args.count:+.2f} KiB per stroke)")
-    print(f"live Python objects {figures['objects_before']} -> {figures['objects_after']} "
-          f"({figures['objects_growth']:+d}); {figures['ms_per_stroke']:.1f} ms per stroke; "
-          f"{figures['wrong']} digits read wrong")
-    common.write_json(args.json, {"benchmark": "memory", "machine": info, "args": vars(args),
-                                  "results": figures})
+    print(
+        f"\nRSS {figures['rss_before_mib']:.1f} -> {figures['rss_after_mib']:.1f} MiB: {growth:+.1f} MiB "
+        f"over {args.count} strokes ({growth * 1024 / args.count:+.2f} KiB per stroke)"
+    )
+    print(
+        f"live Python objects {figures['objects_before']} -> {figures['objects_after']} "
+        f"({figures['objects_growth']:+d}); {figures['ms_per_stroke']:.1f} ms per stroke; "
+        f"{figures['wrong']} digits read wrong"
+    )
+    common.write_json(
+        args.json, {"benchmark": "memory", "machine": info, "args": vars(args), "results": figures}
+    )
 
 
 if __name__ == "__main__":

@@ -1,6 +1,8 @@
 """Accuracy on handwriting that is not MNIST's, and on MNIST digits that arrive as scans, each
 beside the same model fed by a textbook MNIST preprocessing (bench/textbook.py).
 
+Run from the project's root: ``python -m bench.real_handwriting [--quick]``.
+
 Sets, each scored by every model:
 
 - MNIST test: a seeded sample of the test digits, given to the model as they are (the reference);
@@ -25,12 +27,10 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 
-import common  # first: puts digit_core on sys.path, quiets TensorFlow
-import drawn_digits
 import numpy as np
-import scans
-from textbook import textbook
 
+from bench import common, drawn_digits, scans
+from bench.textbook import textbook
 from digit_core import other_writers
 from digit_core.inference import predict
 from digit_core.predictions import predict_uploads
@@ -55,16 +55,23 @@ class TestSet:
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("--models", nargs="+", default=["cnn", "ann"],
-                        help="registry names or .keras paths")
-    parser.add_argument("--count", type=int, default=None,
-                        help=f"images per set: MNIST digits per variant, drawings per rendering, UCI "
-                             f"digits (default: all 1,797 UCI digits and {COUNT:,} of every other set)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
+    parser.add_argument("--models", nargs="+", default=["cnn", "ann"], help="registry names or .keras paths")
+    parser.add_argument(
+        "--count",
+        type=int,
+        default=None,
+        help=f"images per set: MNIST digits per variant, drawings per rendering, UCI "
+        f"digits (default: all 1,797 UCI digits and {COUNT:,} of every other set)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of the samples, drawings and marker widths")
-    parser.add_argument("--untrained", action="store_true",
-                        help="use freshly built cnn/ann models (checks the code path only)")
+    parser.add_argument(
+        "--untrained",
+        action="store_true",
+        help="use freshly built cnn/ann models (checks the code path only)",
+    )
     return common.parse_args(parser, {"count": 200})
 
 
@@ -83,8 +90,9 @@ def file_set(name: str, files: list[tuple[str, bytes]], labels: np.ndarray, mode
     ours = np.stack([np.zeros((28, 28), np.float32) if r.error else r.prepared.image for r in results])
     reasons = Counter(r.error for r in results if r.error)
     tb, tb_blank = _textbook_inputs([data for _, data in files])
-    return TestSet(name, np.asarray(labels), ours, refused, reasons, tb, tb_blank,
-                   time.perf_counter() - start)
+    return TestSet(
+        name, np.asarray(labels), ours, refused, reasons, tb, tb_blank, time.perf_counter() - start
+    )
 
 
 def mnist_sample(count: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -99,8 +107,16 @@ def mnist_set(digits: np.ndarray, labels: np.ndarray) -> TestSet:
     """The reference: MNIST's own inputs for ours; the textbook re-prepares them."""
     start = time.perf_counter()
     tb, tb_blank = _textbook_inputs(list(digits))
-    return TestSet("MNIST test (model input)", labels, digits.astype(np.float32) / 255.0,
-                   np.zeros(len(labels), bool), Counter(), tb, tb_blank, time.perf_counter() - start)
+    return TestSet(
+        "MNIST test (model input)",
+        labels,
+        digits.astype(np.float32) / 255.0,
+        np.zeros(len(labels), bool),
+        Counter(),
+        tb,
+        tb_blank,
+        time.perf_counter() - start,
+    )
 
 
 def scan_sets(pick: np.ndarray, digits: np.ndarray, labels: np.ndarray, seed: int, model) -> list[TestSet]:
@@ -138,20 +154,31 @@ def drawn_sets(count: int, seed: int) -> list[TestSet]:
     share = (time.perf_counter() - start) / len(renderings)
     sets = []
     for k, rendering in enumerate(renderings):  # make_inputs prepares the renderings in this order
-        pairs = seen[k::len(renderings)]
+        pairs = seen[k :: len(renderings)]
         reasons = Counter(BLANK if p.blank else p.not_a_digit for _, p in pairs if p.blank or p.not_a_digit)
         t = time.perf_counter()
         tb, tb_blank = _textbook_inputs([image for image, _ in pairs])
         refused = np.array([bool(p.blank or p.not_a_digit) for _, p in pairs])
-        sets.append(TestSet(f"drawn: {rendering}", labels, np.stack([p.image for _, p in pairs]), refused,
-                            reasons, tb, tb_blank, share + time.perf_counter() - t))
+        sets.append(
+            TestSet(
+                f"drawn: {rendering}",
+                labels,
+                np.stack([p.image for _, p in pairs]),
+                refused,
+                reasons,
+                tb,
+                tb_blank,
+                share + time.perf_counter() - t,
+            )
+        )
         report_progress(sets[-1])
     return sets
 
 
 def report_progress(test_set: TestSet) -> None:
-    print(f"  prepared {test_set.name}: {len(test_set.labels)} images in {test_set.seconds:.1f} s",
-          flush=True)
+    print(
+        f"  prepared {test_set.name}: {len(test_set.labels)} images in {test_set.seconds:.1f} s", flush=True
+    )
 
 
 def score(model, test_set: TestSet) -> dict:
@@ -166,9 +193,14 @@ def score(model, test_set: TestSet) -> dict:
     labels = test_set.labels
     wrong = (ours != labels) & ~test_set.refused
     confusions = Counter(zip(labels[wrong].tolist(), ours[wrong].tolist())).most_common(3)
-    return {"n": len(labels), "ours": float(np.mean(ours == labels)), "refused": int(test_set.refused.sum()),
-            "textbook": float(np.mean(tb == labels)), "textbook_blank": int(test_set.textbook_blank.sum()),
-            "ours_confusions": [{"true": t, "predicted": p, "count": c} for (t, p), c in confusions]}
+    return {
+        "n": len(labels),
+        "ours": float(np.mean(ours == labels)),
+        "refused": int(test_set.refused.sum()),
+        "textbook": float(np.mean(tb == labels)),
+        "textbook_blank": int(test_set.textbook_blank.sum()),
+        "ours_confusions": [{"true": t, "predicted": p, "count": c} for (t, p), c in confusions],
+    }
 
 
 def report(name: str, results: dict[str, dict]) -> None:
@@ -176,8 +208,10 @@ def report(name: str, results: dict[str, dict]) -> None:
     print(f"  {'set':<26}{'n':>6}{'ours %':>9}{'(refused)':>11}{'textbook %':>12}   ours' top confusions")
     for set_name, r in results.items():
         top = ", ".join(f"{c['true']}->{c['predicted']} {c['count']}" for c in r["ours_confusions"])
-        print(f"  {set_name:<26}{r['n']:>6}{r['ours']:9.1%}{'(' + str(r['refused']) + ')':>11}"
-              f"{r['textbook']:12.1%}   {top}")
+        print(
+            f"  {set_name:<26}{r['n']:>6}{r['ours']:9.1%}{'(' + str(r['refused']) + ')':>11}"
+            f"{r['textbook']:12.1%}   {top}"
+        )
     print()
 
 
@@ -197,9 +231,12 @@ def main() -> None:
     models = common.load_models(args.models, args.untrained)
     first = next(iter(models.values()))
     count = COUNT if args.count is None else args.count
-    print(f"preparing the sets ({count} images per set"
-          f"{', all UCI digits' if args.count is None else ''}, seed {args.seed})"
-          f"{' -- UNTRAINED models' if args.untrained else ''}:", flush=True)
+    print(
+        f"preparing the sets ({count} images per set"
+        f"{', all UCI digits' if args.count is None else ''}, seed {args.seed})"
+        f"{' -- UNTRAINED models' if args.untrained else ''}:",
+        flush=True,
+    )
     pick, digits, mnist_labels = mnist_sample(count, args.seed)
     sets = [mnist_set(digits, mnist_labels)]
     report_progress(sets[-1])
@@ -217,11 +254,24 @@ def main() -> None:
     for name, model in models.items():
         results[name] = {s.name: score(model, s) for s in sets}
         report(name, results[name])
-    common.write_json(args.json, {
-        "benchmark": "real_handwriting", "machine": info, "args": vars(args),
-        "sets": {s.name: {"n": len(s.labels), "refused": int(s.refused.sum()), "reasons": dict(s.reasons),
-                          "seconds": round(s.seconds, 2)} for s in sets},
-        "results": results})
+    common.write_json(
+        args.json,
+        {
+            "benchmark": "real_handwriting",
+            "machine": info,
+            "args": vars(args),
+            "sets": {
+                s.name: {
+                    "n": len(s.labels),
+                    "refused": int(s.refused.sum()),
+                    "reasons": dict(s.reasons),
+                    "seconds": round(s.seconds, 2),
+                }
+                for s in sets
+            },
+            "results": results,
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -37,8 +37,9 @@ def _resize(ink: np.ndarray, size: tuple[int, int], resample=Image.Resampling.BI
     return np.clip(np.asarray(Image.fromarray(ink, mode="F").resize(size, resample)), 0.0, 1.0)
 
 
-def _file(ink: np.ndarray, paper: int = PAPER, colour: int = INK, fmt: str = "PNG",
-          binary: bool = False) -> bytes:
+def _file(
+    ink: np.ndarray, paper: int = PAPER, colour: int = INK, fmt: str = "PNG", binary: bool = False
+) -> bytes:
     """Ink ``(H, W)`` in [0, 1] on paper of grey ``paper`` in grey ``colour``, saved as ``fmt``."""
     grey = np.round(paper + (colour - paper) * ink).astype(np.uint8)
     image = Image.fromarray(grey, mode="L")
@@ -87,8 +88,9 @@ def thick_marker(digit: np.ndarray, rng: np.random.Generator) -> bytes:
     rows = np.flatnonzero(mask.any(axis=1))
     height = rows[-1] - rows[0] + 1
     padded = np.pad(mask, 1)
-    perimeter = (np.count_nonzero(padded[1:] != padded[:-1])
-                 + np.count_nonzero(padded[:, 1:] != padded[:, :-1]))
+    perimeter = np.count_nonzero(padded[1:] != padded[:-1]) + np.count_nonzero(
+        padded[:, 1:] != padded[:, :-1]
+    )
     width = 2 * mask.sum() / perimeter  # a stroke's width from its area and outline
     grow = max(0.0, (rng.uniform(*THICK) * height - width) / 2)  # px added on each side
     distance = ndimage.distance_transform_edt(~mask)  # px from the nearest stroke pixel
@@ -105,7 +107,7 @@ def low_res(digit: np.ndarray, pixels: int) -> bytes:
     side = max(rows.stop - rows.start, cols.stop - cols.start)
     square = np.zeros((side, side), np.float32)
     top, left = (side - (rows.stop - rows.start)) // 2, (side - (cols.stop - cols.start)) // 2
-    square[top:top + rows.stop - rows.start, left:left + cols.stop - cols.start] = ink[rows, cols]
+    square[top : top + rows.stop - rows.start, left : left + cols.stop - cols.start] = ink[rows, cols]
     small = _resize(square, (pixels, pixels), Image.Resampling.BOX)  # area average: a coarse sensor
     return _file(_resize(small, (SIZE, SIZE)))
 
@@ -137,6 +139,12 @@ def jpeg(digit: np.ndarray, rng: np.random.Generator | None = None) -> bytes:
 
 # name -> renderer, in the order reports show them
 VARIANTS: dict[str, Callable[[np.ndarray, np.random.Generator], bytes]] = {
-    "plain": plain, "tight crop": tight_crop, "thick marker": thick_marker, "16 px": px16,
-    "8 px": px8, "binarised": binarised, "inverted": inverted, "JPEG q60": jpeg,
+    "plain": plain,
+    "tight crop": tight_crop,
+    "thick marker": thick_marker,
+    "16 px": px16,
+    "8 px": px8,
+    "binarised": binarised,
+    "inverted": inverted,
+    "JPEG q60": jpeg,
 }

@@ -18,12 +18,12 @@ import argparse
 import contextlib
 import time
 
-import common  # first: puts digit_core on sys.path, quiets TensorFlow
 import numpy as np
 
-from digit_core import strokes
+from bench import common
 from digit_core.registry import models_dir
-from tests.e2e.server import CHROMIUM, CHROMIUM_ARGS, ServerError, interpolate, streamlit_server
+from tests.support import strokes
+from tests.support.server import CHROMIUM, CHROMIUM_ARGS, ServerError, interpolate, streamlit_server
 
 CANVAS = ".st-key-draw_canvas canvas.upper-canvas"
 RESET = '.st-key-draw_canvas button[title="Reset canvas & history"]'
@@ -66,11 +66,13 @@ IDLE_JS = """() => { const app = document.querySelector('[data-testid="stApp"]')
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
     parser.add_argument("--repeats", type=int, default=30, help="timed strokes (at most 3x as many drawn)")
-    parser.add_argument("--strokes-per-clear", type=int, default=3,
-                        help="clear the canvas after this many strokes")
+    parser.add_argument(
+        "--strokes-per-clear", type=int, default=3, help="clear the canvas after this many strokes"
+    )
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for one answer")
     return common.parse_args(parser, {"repeats": 3})
 
@@ -98,8 +100,10 @@ def draw_stroke(page, box: dict, stroke, before_up=None) -> None:
 
 def clear(page, timeout_ms: float) -> None:
     page.click(RESET)
-    page.wait_for_function(f"() => document.querySelector('.st-key-prediction')?.innerText"
-                           f".includes({PROMPT!r})", timeout=timeout_ms)
+    page.wait_for_function(
+        f"() => document.querySelector('.st-key-prediction')?.innerText.includes({PROMPT!r})",
+        timeout=timeout_ms,
+    )
     page.wait_for_function(IDLE_JS, timeout=timeout_ms)
 
 
@@ -136,14 +140,14 @@ def measure(url: str, repeats: int, per_clear: int, timeout: float) -> dict:
                 clear(page, timeout_ms)
             page.evaluate(ARM_JS)
             marks: dict[str, float] = {}
-            draw_stroke(page, box, stroke, before_up=lambda marks=marks: marks.setdefault(
-                "up", time.perf_counter()))
+            draw_stroke(
+                page, box, stroke, before_up=lambda marks=marks: marks.setdefault("up", time.perf_counter())
+            )
             page.wait_for_function(DONE_JS, timeout=timeout_ms, polling=5)
             seen = time.perf_counter()
             # The answer has changed or a run has ended; if the change is still on its way, wait for it.
             with contextlib.suppress(PlaywrightTimeout):  # a run ended and the answer did not change
-                page.wait_for_function("() => window.__strokeWatch.changed !== null", timeout=2000,
-                                       polling=5)
+                page.wait_for_function("() => window.__strokeWatch.changed !== null", timeout=2000, polling=5)
             result = page.evaluate(RESULT_JS)
             if result["changed"] is None:
                 unchanged += 1
@@ -163,15 +167,22 @@ def ms_stats(seconds: list[float]) -> dict:
     if not seconds:
         return {"p50_ms": None, "p95_ms": None, "mean_ms": None, "max_ms": None}
     ms = np.array(seconds) * 1000.0
-    return {"p50_ms": float(np.percentile(ms, 50)), "p95_ms": float(np.percentile(ms, 95)),
-            "mean_ms": float(ms.mean()), "max_ms": float(ms.max())}
+    return {
+        "p50_ms": float(np.percentile(ms, 50)),
+        "p95_ms": float(np.percentile(ms, 95)),
+        "mean_ms": float(ms.mean()),
+        "max_ms": float(ms.max()),
+    }
 
 
 def main() -> None:
     args = parse_args()
     info = common.print_machine()
-    print(f"Draw & Predict page, models from {models_dir()}, headless Chromium; {args.repeats} strokes, "
-          f"canvas cleared every {args.strokes_per_clear}\n", flush=True)
+    print(
+        f"Draw & Predict page, models from {models_dir()}, headless Chromium; {args.repeats} strokes, "
+        f"canvas cleared every {args.strokes_per_clear}\n",
+        flush=True,
+    )
     try:
         with streamlit_server() as url:
             runs = measure(url, args.repeats, args.strokes_per_clear, args.timeout)
@@ -179,19 +190,33 @@ def main() -> None:
         raise SystemExit(str(exc)) from exc
     browser = ms_stats(runs["latencies"])
     wall = ms_stats(runs["wall"])
-    print(f"\nmouseup -> new answer shown, browser clock: p50 {browser['p50_ms'] or 0:.0f} ms, "
-          f"p95 {browser['p95_ms'] or 0:.0f} ms ({len(runs['latencies'])} strokes; includes the "
-          "canvas's 200 ms send debounce)")
-    print(f"same, seen from the test driver:        p50 {wall['p50_ms'] or 0:.0f} ms, "
-          f"p95 {wall['p95_ms'] or 0:.0f} ms")
+    print(
+        f"\nmouseup -> new answer shown, browser clock: p50 {browser['p50_ms'] or 0:.0f} ms, "
+        f"p95 {browser['p95_ms'] or 0:.0f} ms ({len(runs['latencies'])} strokes; includes the "
+        "canvas's 200 ms send debounce)"
+    )
+    print(
+        f"same, seen from the test driver:        p50 {wall['p50_ms'] or 0:.0f} ms, "
+        f"p95 {wall['p95_ms'] or 0:.0f} ms"
+    )
     if runs["unchanged"]:
         print(f"{runs['unchanged']} stroke(s) left the shown answer unchanged and were not timed")
-    common.write_json(args.json, {"benchmark": "stroke_latency", "machine": info, "args": vars(args),
-                                  "models_dir": str(models_dir()),
-                                  "results": {"browser": browser, "driver": wall,
-                                              "timed_strokes": len(runs["latencies"]),
-                                              "unchanged_strokes": runs["unchanged"],
-                                              "samples_ms": [s * 1000.0 for s in runs["latencies"]]}})
+    common.write_json(
+        args.json,
+        {
+            "benchmark": "stroke_latency",
+            "machine": info,
+            "args": vars(args),
+            "models_dir": str(models_dir()),
+            "results": {
+                "browser": browser,
+                "driver": wall,
+                "timed_strokes": len(runs["latencies"]),
+                "unchanged_strokes": runs["unchanged"],
+                "samples_ms": [s * 1000.0 for s in runs["latencies"]],
+            },
+        },
+    )
     if not runs["latencies"]:
         raise SystemExit("no stroke changed the answer: nothing was timed")
 

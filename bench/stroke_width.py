@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import argparse
 
-import common  # first: puts digit_core on sys.path
 import numpy as np
 from PIL import Image
 
+from bench import common
 from digit_core import preprocess
 from digit_core.spec import DIGIT_BOX
 
@@ -22,8 +22,9 @@ PERCENTILES = (5, 10, 25, 50, 75, 90, 95)
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
     parser.add_argument("--count", type=int, default=3000, help="training images measured")
     parser.add_argument("--seed", type=int, default=0, help="which training images (random sample)")
     return common.parse_args(parser, {"count": 200})
@@ -36,7 +37,7 @@ def width_at_work_scale(image: np.ndarray) -> float | None:
     if ink is None or not (ink > 0).any():
         return None
     rows, cols = np.flatnonzero(ink.max(axis=1) > 0), np.flatnonzero(ink.max(axis=0) > 0)
-    crop = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
     height, width = crop.shape
     scale = DIGIT_BOX / max(height, width)
     size20 = (max(1, round(width * scale)), max(1, round(height * scale)))
@@ -67,10 +68,14 @@ def main() -> None:
     values = np.array(widths)
     table = {p: float(np.percentile(values, p)) for p in PERCENTILES}
 
-    print(f"MNIST training digits: {len(values)} measured ({blank} blank), sample seed {args.seed}, "
-          f"data from {mnist.source}")
-    print(f"stroke width in px at the {DIGIT_BOX} px box scale (2 * area / perimeter at "
-          f"{DIGIT_BOX * preprocess.WORK_SCALE} px, divided by {preprocess.WORK_SCALE}):")
+    print(
+        f"MNIST training digits: {len(values)} measured ({blank} blank), sample seed {args.seed}, "
+        f"data from {mnist.source}"
+    )
+    print(
+        f"stroke width in px at the {DIGIT_BOX} px box scale (2 * area / perimeter at "
+        f"{DIGIT_BOX * preprocess.WORK_SCALE} px, divided by {preprocess.WORK_SCALE}):"
+    )
     for p, value in table.items():
         print(f"  p{p:<3}{value:6.2f}")
     print(f"  mean{values.mean():6.2f}")
@@ -80,12 +85,24 @@ def main() -> None:
     print(f"  STROKE_MAX    {preprocess.STROKE_MAX:5.2f}   p95 here {table[95]:.2f}")
     print(f"  STROKE_TARGET {preprocess.STROKE_TARGET[0]:5.2f}   p25 here {table[25]:.2f}")
     print(f"                {preprocess.STROKE_TARGET[1]:5.2f}   p75 here {table[75]:.2f}")
-    common.write_json(args.json, {
-        "benchmark": "stroke_width", "machine": info, "args": vars(args), "measured": len(values),
-        "blank": blank, "disagreements": disagree, "mean": float(values.mean()),
-        "percentiles": {f"p{p}": v for p, v in table.items()},
-        "constants": {"STROKE_MIN": preprocess.STROKE_MIN, "STROKE_MAX": preprocess.STROKE_MAX,
-                      "STROKE_TARGET": list(preprocess.STROKE_TARGET)}})
+    common.write_json(
+        args.json,
+        {
+            "benchmark": "stroke_width",
+            "machine": info,
+            "args": vars(args),
+            "measured": len(values),
+            "blank": blank,
+            "disagreements": disagree,
+            "mean": float(values.mean()),
+            "percentiles": {f"p{p}": v for p, v in table.items()},
+            "constants": {
+                "STROKE_MIN": preprocess.STROKE_MIN,
+                "STROKE_MAX": preprocess.STROKE_MAX,
+                "STROKE_TARGET": list(preprocess.STROKE_TARGET),
+            },
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ def textbook(source: bytes | np.ndarray) -> np.ndarray | None:
         return None
     strong = ink > 0.2 * ink.max()
     rows, cols = np.flatnonzero(strong.any(axis=1)), np.flatnonzero(strong.any(axis=0))
-    crop = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1] / ink.max()
+    crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1] / ink.max()
     scale = 20 / max(crop.shape)
     size = (max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale)))
     digit = np.clip(np.asarray(Image.fromarray(crop, "F").resize(size, Image.Resampling.LANCZOS)), 0, 1)
@@ -39,5 +39,5 @@ def textbook(source: bytes | np.ndarray) -> np.ndarray | None:
     top = int(np.clip(round(14 - cy), 0, 28 - digit.shape[0]))
     left = int(np.clip(round(14 - cx), 0, 28 - digit.shape[1]))
     out = np.zeros((28, 28), np.float32)
-    out[top:top + digit.shape[0], left:left + digit.shape[1]] = digit
+    out[top : top + digit.shape[0], left : left + digit.shape[1]] = digit
     return out

@@ -17,11 +17,11 @@ import math
 import threading
 import time
 
-import common  # first: puts digit_core on sys.path, quiets TensorFlow
 import keras
 import numpy as np
 from keras import layers
 
+from bench import common
 from digit_core.config import CNNConfig, TrainConfig, default_model_config
 from digit_core.inference import predict
 from digit_core.models import build_cnn
@@ -29,43 +29,83 @@ from digit_core.training import train
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("--parts", nargs="+", choices=["speed", "race"], default=["speed", "race"],
-                        help="seconds per epoch, and the race to --target")
-    parser.add_argument("--archs", nargs="+", choices=["cnn", "ann"], default=["cnn", "ann"],
-                        help="architectures timed per epoch")
-    parser.add_argument("--limit", type=int, default=None,
-                        help="training images per epoch for the speed part (None: all 55,000 left "
-                             "after the 5,000 validation images)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
+    parser.add_argument(
+        "--parts",
+        nargs="+",
+        choices=["speed", "race"],
+        default=["speed", "race"],
+        help="seconds per epoch, and the race to --target",
+    )
+    parser.add_argument(
+        "--archs",
+        nargs="+",
+        choices=["cnn", "ann"],
+        default=["cnn", "ann"],
+        help="architectures timed per epoch",
+    )
+    parser.add_argument(
+        "--limit",
+        type=int,
+        default=None,
+        help="training images per epoch for the speed part (None: all 55,000 left "
+        "after the 5,000 validation images)",
+    )
     parser.add_argument("--epochs", type=int, default=3, help="epochs per architecture, speed part")
     parser.add_argument("--target", type=float, default=0.99, help="test accuracy to reach")
     parser.add_argument("--max-epochs", type=int, default=6, help="cap on epochs in the race")
     parser.add_argument("--eval-every", type=int, default=100, help="batches between test evaluations")
-    parser.add_argument("--ours-epochs", type=int, default=3,
-                        help="TrainConfig.epochs for ours (length of its cosine schedule; at most "
-                             "--max-epochs)")
+    parser.add_argument(
+        "--ours-epochs",
+        type=int,
+        default=3,
+        help="TrainConfig.epochs for ours (length of its cosine schedule; at most --max-epochs)",
+    )
     parser.add_argument("--ours-lr", type=float, default=3e-3, help="TrainConfig.learning_rate for ours")
     parser.add_argument("--race-images", type=int, default=None, help="training images (None: all)")
     parser.add_argument("--test-images", type=int, default=10_000, help="test images evaluated")
     parser.add_argument("--seed", type=int, default=0, help="seeds the weights, shuffling and split")
-    return common.parse_args(parser, {"limit": 2000, "epochs": 2, "race_images": 300, "test_images": 1000,
-                                      "target": 0.5, "max_epochs": 1, "ours_epochs": 1, "eval_every": 1})
+    return common.parse_args(
+        parser,
+        {
+            "limit": 2000,
+            "epochs": 2,
+            "race_images": 300,
+            "test_images": 1000,
+            "target": 0.5,
+            "max_epochs": 1,
+            "ours_epochs": 1,
+            "eval_every": 1,
+        },
+    )
 
 
 def epoch_speed(arch: str, mnist, limit: int | None, epochs: int, seed: int) -> dict:
     """Seconds per epoch from EpochProgress.elapsed, which include train()'s end-of-epoch work."""
     config = TrainConfig(epochs=epochs, limit=limit, seed=seed)  # default augmentation and validation
     elapsed: list[float] = []
-    train(default_model_config(arch), config, mnist.train_images, mnist.train_labels,
-          on_epoch=lambda p: elapsed.append(p.elapsed))
+    train(
+        default_model_config(arch),
+        config,
+        mnist.train_images,
+        mnist.train_labels,
+        on_epoch=lambda p: elapsed.append(p.elapsed),
+    )
     seconds = np.diff([0.0] + elapsed)
     n_val = min(config.validation_size, len(mnist.train_images) // 5)
     images = min(len(mnist.train_images) - n_val, limit or len(mnist.train_images))
     # The first epoch also pays for building the model and tracing its functions.
     steady = float(seconds[1:].mean()) if len(seconds) > 1 else float(seconds[0])
-    return {"images": images, "validation_images": n_val, "epoch_seconds": seconds.tolist(),
-            "first_epoch_s": float(seconds[0]), "later_epochs_s": steady, "images_per_s": images / steady}
+    return {
+        "images": images,
+        "validation_images": n_val,
+        "epoch_seconds": seconds.tolist(),
+        "first_epoch_s": float(seconds[0]),
+        "later_epochs_s": steady,
+        "images_per_s": images / steady,
+    }
 
 
 class Race:
@@ -97,9 +137,15 @@ class Race:
         return self.reached is not None
 
     def summary(self, batches_per_epoch: int) -> dict:
-        return {"reached": self.reached, "best_accuracy": self.best, "batches": self.batches,
-                "epochs": self.batches / batches_per_epoch, "train_seconds": self.seconds,
-                "ms_per_batch": 1000 * self.seconds / max(self.batches, 1), "curve": self.curve}
+        return {
+            "reached": self.reached,
+            "best_accuracy": self.best,
+            "batches": self.batches,
+            "epochs": self.batches / batches_per_epoch,
+            "train_seconds": self.seconds,
+            "ms_per_batch": 1000 * self.seconds / max(self.batches, 1),
+            "curve": self.curve,
+        }
 
 
 class StopAtTarget(keras.callbacks.Callback):
@@ -113,18 +159,30 @@ class StopAtTarget(keras.callbacks.Callback):
 
 
 def peer_model() -> keras.Model:
-    return keras.Sequential([
-        keras.Input((28, 28, 1)),
-        layers.Conv2D(32, 3, activation="relu"), layers.MaxPooling2D(),
-        layers.Conv2D(64, 3, activation="relu"), layers.MaxPooling2D(),
-        layers.Flatten(), layers.Dense(128, activation="relu"), layers.Dropout(0.5),
-        layers.Dense(10, activation="softmax"),
-    ], name="peer")
+    return keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            layers.Conv2D(32, 3, activation="relu"),
+            layers.MaxPooling2D(),
+            layers.Conv2D(64, 3, activation="relu"),
+            layers.MaxPooling2D(),
+            layers.Flatten(),
+            layers.Dense(128, activation="relu"),
+            layers.Dropout(0.5),
+            layers.Dense(10, activation="softmax"),
+        ],
+        name="peer",
+    )
 
 
 def race_ours(args, x, y, test_x, test_y) -> dict:
-    config = TrainConfig(epochs=min(args.ours_epochs, args.max_epochs), learning_rate=args.ours_lr,
-                         augment=None, validation_size=0, seed=args.seed)
+    config = TrainConfig(
+        epochs=min(args.ours_epochs, args.max_epochs),
+        learning_rate=args.ours_lr,
+        augment=None,
+        validation_size=0,
+        seed=args.seed,
+    )
     keras.utils.set_random_seed(args.seed)
     model = build_cnn(CNNConfig())
     steps = math.ceil(len(x) / config.batch_size)
@@ -155,10 +213,14 @@ def race_peer(args, x, y, test_x, test_y) -> dict:
 def describe(name: str, result: dict) -> str:
     hit = result["reached"]
     if hit:
-        return (f"  {name}: {hit['seconds']:8.1f} s to {hit['accuracy']:.2%}, {hit['batches']} batches "
-                f"({result['epochs']:.2f} epochs), {result['ms_per_batch']:.1f} ms/batch")
-    return (f"  {name}: not reached in {result['epochs']:.2f} epochs ({result['batches']} batches, "
-            f"{result['train_seconds']:.1f} s); best accuracy {result['best_accuracy']:.2%}")
+        return (
+            f"  {name}: {hit['seconds']:8.1f} s to {hit['accuracy']:.2%}, {hit['batches']} batches "
+            f"({result['epochs']:.2f} epochs), {result['ms_per_batch']:.1f} ms/batch"
+        )
+    return (
+        f"  {name}: not reached in {result['epochs']:.2f} epochs ({result['batches']} batches, "
+        f"{result['train_seconds']:.1f} s); best accuracy {result['best_accuracy']:.2%}"
+    )
 
 
 def main() -> None:
@@ -167,27 +229,43 @@ def main() -> None:
     mnist = common.mnist()
     out = {"benchmark": "train_speed", "machine": info, "args": vars(args)}
     if "speed" in args.parts:
-        print(f"seconds per epoch: train() with default configs (augmentation on), {args.epochs} epochs; an "
-              "epoch includes validating 5,000 held-out images (and batch-norm recalibration early on)")
+        print(
+            f"seconds per epoch: train() with default configs (augmentation on), {args.epochs} epochs; an "
+            "epoch includes validating 5,000 held-out images (and batch-norm recalibration early on)"
+        )
         print(f"  {'arch':<6}{'images':>8}{'epoch 1 s':>11}{'later s':>10}{'images/s':>10}")
         out["speed"] = {}
         for arch in args.archs:
             r = out["speed"][arch] = epoch_speed(arch, mnist, args.limit, args.epochs, args.seed)
-            print(f"  {arch:<6}{r['images']:>8}{r['first_epoch_s']:11.1f}{r['later_epochs_s']:10.1f}"
-                  f"{r['images_per_s']:10.0f}", flush=True)
+            print(
+                f"  {arch:<6}{r['images']:>8}{r['first_epoch_s']:11.1f}{r['later_epochs_s']:10.1f}"
+                f"{r['images_per_s']:10.0f}",
+                flush=True,
+            )
         print()
     if "race" in args.parts:
-        x, y = mnist.train_images[:args.race_images], mnist.train_labels[:args.race_images]
-        test_x, test_y = mnist.test_images[:args.test_images], mnist.test_labels[:args.test_images]
-        print(f"race to {args.target:.1%} test accuracy: {len(x)} training images, {len(test_x)} test images "
-              f"checked every {args.eval_every} batches (clock paused while checking), "
-              f"at most {args.max_epochs} epochs")
+        x, y = mnist.train_images[: args.race_images], mnist.train_labels[: args.race_images]
+        test_x, test_y = mnist.test_images[: args.test_images], mnist.test_labels[: args.test_images]
+        print(
+            f"race to {args.target:.1%} test accuracy: {len(x)} training images, {len(test_x)} test images "
+            f"checked every {args.eval_every} batches (clock paused while checking), "
+            f"at most {args.max_epochs} epochs"
+        )
         ours = race_ours(args, x, y, test_x, test_y)
-        print(describe(f"ours (default CNN, train(), lr {args.ours_lr:g} cosine over "
-                       f"{ours['epochs_planned']} epochs, {ours['parameters']:,} params)", ours), flush=True)
+        print(
+            describe(
+                f"ours (default CNN, train(), lr {args.ours_lr:g} cosine over "
+                f"{ours['epochs_planned']} epochs, {ours['parameters']:,} params)",
+                ours,
+            ),
+            flush=True,
+        )
         peer = race_peer(args, x, y, test_x, test_y)
-        print(describe(f"peer (Sequential conv32-conv64-dense128, Adam 1e-3, {peer['parameters']:,} params)",
-                       peer))
+        print(
+            describe(
+                f"peer (Sequential conv32-conv64-dense128, Adam 1e-3, {peer['parameters']:,} params)", peer
+            )
+        )
         if ours["reached"] and peer["reached"]:
             ratio = peer["reached"]["seconds"] / ours["reached"]["seconds"]
             print(f"  ratio peer/ours: {ratio:.2f}x")

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 
 import numpy as np
 import tensorflow as tf
@@ -56,7 +57,7 @@ class _Draws:
         self.rows = dict(zip(_DRAWS, tf.unstack(values, num=len(_DRAWS))))  # one op, not one per look-up
 
     @classmethod
-    def new(cls, batch, seed: int | None) -> _Draws:
+    def new(cls, batch: tf.Tensor, seed: int | None) -> _Draws:
         shape = [len(_DRAWS), batch]
         return cls(
             tf.random.uniform(shape) if seed is None else tf.random.stateless_uniform(shape, [seed, 0])
@@ -69,7 +70,7 @@ class _Draws:
         return _Draws(tf.gather(self.values, index, axis=1))
 
 
-def _on_part(images: tf.Tensor, chosen: tf.Tensor, draws: _Draws, change) -> tf.Tensor:
+def _on_part(images: tf.Tensor, chosen: tf.Tensor, draws: _Draws, change: Callable) -> tf.Tensor:
     """``change(part, part_draws)`` on the images where ``chosen`` is True; the rest unchanged.
 
     Working on the chosen part only keeps a rare distortion cheap.
@@ -111,13 +112,20 @@ def _stroke_width(images: tf.Tensor) -> tf.Tensor:
     return 2 * area / tf.maximum(perimeter, 1.0)
 
 
-def _stroke(images, probability, thin_share, dilate_max, max_width, draws) -> tuple[tf.Tensor, tf.Tensor]:
+def _stroke(
+    images: tf.Tensor,
+    probability: float,
+    thin_share: float,
+    dilate_max: int,
+    max_width: float,
+    draws: _Draws,
+) -> tuple[tf.Tensor, tf.Tensor]:
     """Images with a different pen for a random part of the batch, and the ``(B,)`` changed mask."""
     changed = draws["stroke"] < probability
     if probability <= 0:
         return images, changed
 
-    def pen(part, draws):
+    def pen(part: tf.Tensor, draws: _Draws) -> tf.Tensor:
         thinner = draws["thin"] < thin_share
         # Widen by k px, k uniform in 1..k_max, where k_max keeps the new width near max_width (a
         # digit already drawn with a broad pen gets less) but is at least 1 and at most dilate_max.
@@ -178,7 +186,9 @@ def _ink_box(images: tf.Tensor) -> tuple[tf.Tensor, ...]:
     return y0, y1, x0, x1, y1 >= y0
 
 
-def _crop_and_refit(images, config: AugmentConfig, cut, refit, draws):
+def _crop_and_refit(
+    images: tf.Tensor, config: AugmentConfig, cut: tf.Tensor, refit: tf.Tensor, draws: _Draws
+) -> tf.Tensor:
     """Cut a side off the ``cut`` images; per image mapping that fits the box to 20 px again.
 
     Returns the images and ``(centre_y, centre_x, scale_y, scale_x)``: input coordinate =
@@ -220,7 +230,7 @@ def _crop_and_refit(images, config: AugmentConfig, cut, refit, draws):
     return images, (centre_y, centre_x, scale_y, scale_x)
 
 
-def _affine_transforms(config: AugmentConfig, draws) -> tf.Tensor:
+def _affine_transforms(config: AugmentConfig, draws: _Draws) -> tf.Tensor:
     """Per-image ``(B, 6)`` affine maps from output to input pixel coordinates (x first)."""
 
     def uniform(name: str, limit: float) -> tf.Tensor:
@@ -252,7 +262,9 @@ def _upsampling_matrix(points: int) -> np.ndarray:
         return tf.reshape(columns, [points, IMAGE_SIZE]).numpy().T.astype(np.float32)
 
 
-def _elastic_field(batch, alpha: float, sigma: float, seed: int | None) -> tuple[tf.Tensor, tf.Tensor]:
+def _elastic_field(
+    batch: tf.Tensor, alpha: float, sigma: float, seed: int | None
+) -> tuple[tf.Tensor, tf.Tensor]:
     """A smooth random displacement field in pixels: ``(dy, dx)``, each ``(B, 28, 28)`` float32.
 
     Normal displacements with standard deviation ``alpha`` at control points about ``sigma`` px
@@ -314,14 +326,14 @@ def _low_res_matrices(low: int, high: int) -> np.ndarray:
     return np.stack(out).astype(np.float32)
 
 
-def _low_resolution(images, config: AugmentConfig, draws) -> tf.Tensor:
+def _low_resolution(images: tf.Tensor, config: AugmentConfig, draws: _Draws) -> tf.Tensor:
     """Bring the digit's box of a random part of the batch to 8-16 px and back, contrast stretched."""
     if config.low_res <= 0:
         return images
     matrices = tf.constant(_low_res_matrices(config.low_res_min, config.low_res_max))
     levels = (matrices.shape[0] - 1) // 2
 
-    def scan(part, draws):
+    def scan(part: tf.Tensor, draws: _Draws) -> tf.Tensor:
         blocky = tf.cast(draws["blocky"] < config.low_res_blocky, tf.int32)
         level = tf.minimum(tf.cast(draws["level"] * levels, tf.int32), levels - 1)
         out = _restore_peak(tf.maximum(_apply(tf.gather(matrices, 1 + 2 * level + blocky), part), 0.0))
@@ -339,13 +351,13 @@ def _blur_matrix() -> np.ndarray:
     return eye() / 2 + (eye(k=1) + eye(k=-1)) / 4
 
 
-def _binarize(images, probability: float, draws) -> tf.Tensor:
+def _binarize(images: tf.Tensor, probability: float, draws: _Draws) -> tf.Tensor:
     """Pure black-and-white ink for a random part of the batch, edges lightly anti-aliased."""
     if probability <= 0:
         return images
     blur = tf.constant(_blur_matrix())[None]
 
-    def black_and_white(part, draws):
+    def black_and_white(part: tf.Tensor, draws: _Draws) -> tf.Tensor:
         low, high = _BINARIZE_THRESHOLDS
         ink = tf.cast(part > _per_image(low + draws["threshold"] * (high - low)), tf.float32)
         return _restore_peak(0.5 * ink + 0.5 * _apply(blur, ink))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import os
 import struct
 from dataclasses import dataclass
@@ -64,7 +65,7 @@ def _fingerprint(*arrays: np.ndarray) -> str:
     return digest.hexdigest()[:16]
 
 
-def _open(path: Path):
+def _open(path: Path) -> gzip.GzipFile | io.BufferedReader:
     return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
 
 
@@ -83,6 +84,7 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     if len(raw) < 8:
         raise DataError(f"{path}: truncated header ({len(raw)} bytes)")
     magic, count = struct.unpack(">II", raw[:8])
+    shape: tuple[int, ...]
     if magic == IMAGES_MAGIC:
         if len(raw) < 16:
             raise DataError(f"{path}: truncated header ({len(raw)} bytes)")
@@ -128,26 +130,36 @@ def _load_idx_folder(folder: Path) -> Mnist | None:
     paths = {key: _find_idx(folder, stem) for key, stem in IDX_FILES.items()}
     if not any(paths.values()):
         return None
-    missing = [IDX_FILES[k] for k, p in paths.items() if p is None]
+    found = {key: path for key, path in paths.items() if path is not None}
+    missing = [IDX_FILES[k] for k in paths if k not in found]
     if missing:
         raise DataError(f"{folder}: incomplete MNIST, missing {', '.join(missing)}")
-    arrays = {key: read_idx(path) for key, path in paths.items()}
+    arrays = {key: read_idx(path) for key, path in found.items()}
     for split in ("train", "test"):
-        validate(arrays[f"{split}_images"], arrays[f"{split}_labels"], str(paths[f"{split}_images"]),
-                 str(paths[f"{split}_labels"]))
+        validate(
+            arrays[f"{split}_images"],
+            arrays[f"{split}_labels"],
+            str(found[f"{split}_images"]),
+            str(found[f"{split}_labels"]),
+        )
     return Mnist(**arrays, source=str(folder))
 
 
 def _load_npz(path: Path) -> Mnist:
     try:
         with np.load(path, allow_pickle=False) as npz:
-            arrays = {"train_images": npz["x_train"], "train_labels": npz["y_train"],
-                      "test_images": npz["x_test"], "test_labels": npz["y_test"]}
+            arrays = {
+                "train_images": npz["x_train"],
+                "train_labels": npz["y_train"],
+                "test_images": npz["x_test"],
+                "test_labels": npz["y_test"],
+            }
     except (OSError, KeyError, ValueError) as exc:
         raise DataError(f"{path}: not a usable mnist.npz ({exc})") from exc
     for split in ("train", "test"):
-        validate(arrays[f"{split}_images"], arrays[f"{split}_labels"], f"{path} (x_{split})",
-                 f"{path} (y_{split})")
+        validate(
+            arrays[f"{split}_images"], arrays[f"{split}_labels"], f"{path} (x_{split})", f"{path} (y_{split})"
+        )
     # Only now that they are known to be 0..9 can labels be narrowed without wrapping.
     arrays = {k: v.astype(np.uint8) if k.endswith("labels") else v for k, v in arrays.items()}
     return Mnist(**arrays, source=str(path))

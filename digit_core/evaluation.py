@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .spec import NUM_CLASSES
 
@@ -55,8 +56,13 @@ class Evaluation:
     def per_class(self) -> list[dict]:
         """One JSON-ready row per digit: precision, recall, f1, support."""
         return [
-            {"digit": d, "precision": float(self.precision[d]), "recall": float(self.recall[d]),
-             "f1": float(self.f1[d]), "support": int(self.support[d])}
+            {
+                "digit": d,
+                "precision": float(self.precision[d]),
+                "recall": float(self.recall[d]),
+                "f1": float(self.f1[d]),
+                "support": int(self.support[d]),
+            }
             for d in range(NUM_CLASSES)
         ]
 
@@ -84,14 +90,15 @@ def confusion_matrix(true: np.ndarray, predicted: np.ndarray) -> np.ndarray:
         if values.size and (values.min() < 0 or values.max() >= NUM_CLASSES):
             raise ValueError(f"{name} digits must be in 0..9, found {values.min()}..{values.max()}")
     return np.bincount(true * NUM_CLASSES + predicted, minlength=NUM_CLASSES**2).reshape(
-        NUM_CLASSES, NUM_CLASSES)
+        NUM_CLASSES, NUM_CLASSES
+    )
 
 
 def _safe_divide(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     return np.divide(num, den, out=np.zeros_like(num, dtype=np.float64), where=den > 0)
 
 
-def _per_class(confusion: np.ndarray):
+def _per_class(confusion: np.ndarray) -> tuple[np.ndarray, ...]:
     hits = np.diag(confusion).astype(np.float64)
     support = confusion.sum(axis=1)
     precision = _safe_divide(hits, confusion.sum(axis=0).astype(np.float64))
@@ -114,20 +121,38 @@ def evaluate(probabilities: np.ndarray, labels: np.ndarray) -> Evaluation:
     loss = float(-np.log(np.clip(true_p, 1e-7, 1.0)).mean())
     wrong = np.flatnonzero(predicted != labels)
     confidence = probabilities[wrong, predicted[wrong]]
-    mistakes = [Mistake(int(i), int(labels[i]), int(predicted[i]), float(c))
-                for i, c in sorted(zip(wrong, confidence), key=lambda ic: -ic[1])]
-    return Evaluation(accuracy=float(hits.sum() / len(labels)), loss=loss, confusion=confusion,
-                      precision=precision, recall=recall, f1=f1, support=support, mistakes=mistakes)
+    mistakes = [
+        Mistake(int(i), int(labels[i]), int(predicted[i]), float(c))
+        for i, c in sorted(zip(wrong, confidence), key=lambda ic: -ic[1])
+    ]
+    return Evaluation(
+        accuracy=float(hits.sum() / len(labels)),
+        loss=loss,
+        confusion=confusion,
+        precision=precision,
+        recall=recall,
+        f1=f1,
+        support=support,
+        mistakes=mistakes,
+    )
 
 
-def from_confusion(confusion, loss: float = float("nan")) -> Evaluation:
+def from_confusion(confusion: ArrayLike, loss: float = float("nan")) -> Evaluation:
     """The metrics a ``(10, 10)`` confusion matrix holds (e.g. a model card's); no mistakes list."""
     confusion = np.asarray(confusion, dtype=np.int64)
     if confusion.shape != (NUM_CLASSES, NUM_CLASSES) or confusion.min() < 0 or confusion.sum() == 0:
         raise ValueError(f"confusion must be a non-empty (10, 10) matrix of counts, got {confusion.shape}")
     hits, support, precision, recall, f1 = _per_class(confusion)
-    return Evaluation(accuracy=float(hits.sum() / confusion.sum()), loss=float(loss), confusion=confusion,
-                      precision=precision, recall=recall, f1=f1, support=support, mistakes=[])
+    return Evaluation(
+        accuracy=float(hits.sum() / confusion.sum()),
+        loss=float(loss),
+        confusion=confusion,
+        precision=precision,
+        recall=recall,
+        f1=f1,
+        support=support,
+        mistakes=[],
+    )
 
 
 def row_normalised(confusion: np.ndarray) -> np.ndarray:
@@ -182,17 +207,23 @@ def confusion_csv(confusion: np.ndarray) -> str:
 def per_class_csv(result: Evaluation) -> str:
     """CSV of precision, recall, F1 and support per digit."""
     lines = ["digit,precision,recall,f1,support"]
-    lines += [f"{r['digit']},{r['precision']:.6f},{r['recall']:.6f},{r['f1']:.6f},{r['support']}"
-              for r in result.per_class()]
+    lines += [
+        f"{r['digit']},{r['precision']:.6f},{r['recall']:.6f},{r['f1']:.6f},{r['support']}"
+        for r in result.per_class()
+    ]
     return "\n".join(lines) + "\n"
 
 
 def format_report(result: Evaluation) -> str:
     """A plain-text table: accuracy, then precision/recall/F1/support per digit."""
-    lines = [f"accuracy {result.accuracy:.4%}  loss {result.loss:.4f}  "
-             f"errors {len(result.mistakes)} of {result.count}",
-             "digit  precision  recall      f1  support"]
+    lines = [
+        f"accuracy {result.accuracy:.4%}  loss {result.loss:.4f}  "
+        f"errors {len(result.mistakes)} of {result.count}",
+        "digit  precision  recall      f1  support",
+    ]
     for row in result.per_class():
-        lines.append(f"{row['digit']:>5}  {row['precision']:>9.4f}  {row['recall']:>6.4f}  "
-                     f"{row['f1']:>6.4f}  {row['support']:>7}")
+        lines.append(
+            f"{row['digit']:>5}  {row['precision']:>9.4f}  {row['recall']:>6.4f}  "
+            f"{row['f1']:>6.4f}  {row['support']:>7}"
+        )
     return "\n".join(lines)

@@ -13,6 +13,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import logging
 import os
 import sqlite3
 import zipfile
@@ -24,6 +25,8 @@ import numpy as np
 from PIL import Image
 
 from .spec import IMAGE_SIZE, NUM_CLASSES
+
+log = logging.getLogger(__name__)
 
 DB_ENV = "DIGIT_HANDWRITING_DB"
 DEFAULT_DB = Path(__file__).resolve().parent.parent / "data" / "handwriting.sqlite"
@@ -80,7 +83,7 @@ def to_uint8(image: np.ndarray) -> np.ndarray:
     return (array * 255).round().astype(np.uint8)
 
 
-def _check_label(label) -> int:
+def _check_label(label: object) -> int:
     if isinstance(label, bool) or not isinstance(label, (int, np.integer)) or not 0 <= label < NUM_CLASSES:
         raise ValueError(f"a label is a digit 0-9, got {label!r}")
     return int(label)
@@ -110,6 +113,7 @@ class HandwritingStore:
         except BaseException as exc:
             _rollback(conn)
             if isinstance(exc, (sqlite3.Error, OSError)):
+                log.warning("handwriting set %s: %s: %s", self.path, type(exc).__name__, exc)
                 raise self._explain(exc) from exc
             raise
         finally:
@@ -126,8 +130,10 @@ class HandwritingStore:
         if isinstance(exc, sqlite3.IntegrityError):  # a row the schema refuses: not a damaged file
             return HandwritingError(f"a sample was refused by the handwriting set: {exc}")
         if isinstance(exc, sqlite3.Error):
-            return HandwritingError(f"{where} is damaged ({exc}); move it away or point {DB_ENV} to "
-                                    f"another file to start a new one")
+            return HandwritingError(
+                f"{where} is damaged ({exc}); move it away or point {DB_ENV} to "
+                f"another file to start a new one"
+            )
         return HandwritingError(f"{where} cannot be opened: {exc.strerror or exc}")
 
     def _read(self, query: str, args: tuple = ()) -> list[tuple]:
@@ -141,25 +147,44 @@ class HandwritingStore:
 
     # --- writing ---------------------------------------------------------------------------------
 
-    def add(self, image: np.ndarray, label: int, drawing_png: bytes | None = None,
-            predicted: int | None = None, confidence: float | None = None, model: str | None = None) -> int:
+    def add(
+        self,
+        image: np.ndarray,
+        label: int,
+        drawing_png: bytes | None = None,
+        predicted: int | None = None,
+        confidence: float | None = None,
+        model: str | None = None,
+    ) -> int:
         """Store one sample; ``image`` is the model input. Returns the new sample's id."""
         row = _row(image, label, drawing_png, predicted, confidence, model)
         with self._connect(write=True) as conn:
-            return conn.execute("INSERT INTO samples (label, image, drawing, created, predicted, confidence, "
-                                "model) VALUES (?, ?, ?, ?, ?, ?, ?)", row).lastrowid
+            sample_id = conn.execute(
+                "INSERT INTO samples (label, image, drawing, created, predicted, confidence, "
+                "model) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                row,
+            ).lastrowid
+        assert sample_id is not None  # an INSERT always has one
+        return sample_id
 
     def delete(self, sample_id: int) -> bool:
         """Remove one sample; False if there was none with that id."""
         with self._connect(write=True) as conn:
-            return conn.execute("DELETE FROM samples WHERE id = ?", (int(sample_id),)).rowcount > 0
+            deleted = conn.execute("DELETE FROM samples WHERE id = ?", (int(sample_id),)).rowcount > 0
+        if deleted:
+            log.info("handwriting set %s: deleted sample %d", self.path, sample_id)
+        return deleted
 
     def add_many(self, images: np.ndarray, labels: np.ndarray) -> int:
         """Store many samples in one transaction: all of them or, on any error, none."""
         rows = [_row(image, label) for image, label in zip(images, labels)]
         with self._connect(write=True) as conn:
-            conn.executemany("INSERT INTO samples (label, image, drawing, created, predicted, confidence, "
-                             "model) VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+            conn.executemany(
+                "INSERT INTO samples (label, image, drawing, created, predicted, confidence, "
+                "model) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+        log.info("handwriting set %s: added %d samples in one transaction", self.path, len(rows))
         return len(rows)
 
     # --- reading ---------------------------------------------------------------------------------
@@ -228,6 +253,7 @@ class HandwritingStore:
             images, labels = read_zip(data)
         else:
             raise HandwritingError(f"{name}: expected a .npz or a .zip export")
+        log.info("handwriting set %s: importing %d samples from %s", self.path, len(labels), name)
         return self.add_many(images, labels)
 
 
@@ -247,8 +273,11 @@ def _npy_shape(archive: zipfile.ZipFile, member: str) -> tuple[int, ...]:
     """The shape an ``.npy`` member declares, read from its header without loading the array."""
     with archive.open(member) as f:
         version = np.lib.format.read_magic(f)
-        shape, _, _ = (np.lib.format.read_array_header_1_0(f) if version == (1, 0)
-                       else np.lib.format.read_array_header_2_0(f))
+        shape, _, _ = (
+            np.lib.format.read_array_header_1_0(f)
+            if version == (1, 0)
+            else np.lib.format.read_array_header_2_0(f)
+        )
     return shape
 
 
@@ -264,8 +293,9 @@ def read_npz(data: bytes) -> tuple[np.ndarray, np.ndarray]:
             if len(shape) != 3 or shape[1:] != (IMAGE_SIZE, IMAGE_SIZE):
                 raise HandwritingError(f"images must have shape (N, {IMAGE_SIZE}, {IMAGE_SIZE}), got {shape}")
             if shape[0] > MAX_IMPORT_SAMPLES or _npy_shape(archive, "labels.npy") != (shape[0],):
-                raise HandwritingError(f"{shape[0]:,} images: at most {MAX_IMPORT_SAMPLES:,}, each with "
-                                       f"one label")
+                raise HandwritingError(
+                    f"{shape[0]:,} images: at most {MAX_IMPORT_SAMPLES:,}, each with one label"
+                )
         with np.load(io.BytesIO(data), allow_pickle=False) as archive:
             images, labels = archive["images"], archive["labels"]
     except HandwritingError:
@@ -305,8 +335,10 @@ def read_zip(data: bytes) -> tuple[np.ndarray, np.ndarray]:
                     raise HandwritingError(f"{where}: {row['file']} is too large")
                 with Image.open(io.BytesIO(archive.read(info))) as picture:
                     if picture.size != (IMAGE_SIZE, IMAGE_SIZE):  # checked before decoding
-                        raise HandwritingError(f"{where}: {row['file']} is {picture.size[0]}x"
-                                               f"{picture.size[1]}, not {IMAGE_SIZE}x{IMAGE_SIZE}")
+                        raise HandwritingError(
+                            f"{where}: {row['file']} is {picture.size[0]}x"
+                            f"{picture.size[1]}, not {IMAGE_SIZE}x{IMAGE_SIZE}"
+                        )
                     images.append(np.asarray(picture.convert("L"), dtype=np.uint8))
             except HandwritingError:
                 raise
@@ -329,24 +361,40 @@ def _checked(images: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.nda
         raise HandwritingError(f"{len(images)} images but labels of shape {labels.shape}")
     if len(images) > MAX_IMPORT_SAMPLES:
         raise HandwritingError(f"more than {MAX_IMPORT_SAMPLES:,} samples")
-    if not np.issubdtype(labels.dtype, np.integer) or (len(labels) and not (
-            labels.min() >= 0 and labels.max() < NUM_CLASSES)):
+    if not np.issubdtype(labels.dtype, np.integer) or (
+        len(labels) and not (labels.min() >= 0 and labels.max() < NUM_CLASSES)
+    ):
         raise HandwritingError("labels must be digits 0-9")
     if images.dtype != np.uint8:
-        if not np.issubdtype(images.dtype, np.floating) or not np.all(np.isfinite(images)) or (
-                len(images) and (images.min() < 0 or images.max() > 1)):
+        if (
+            not np.issubdtype(images.dtype, np.floating)
+            or not np.all(np.isfinite(images))
+            or (len(images) and (images.min() < 0 or images.max() > 1))
+        ):
             raise HandwritingError("images must be uint8, or floats in [0, 1]")
         images = (images * 255).round().astype(np.uint8)
     return images, labels.astype(np.uint8)
 
 
-def _row(image, label, drawing_png=None, predicted=None, confidence=None, model=None) -> tuple:
+def _row(
+    image: np.ndarray,
+    label: int,
+    drawing_png: bytes | None = None,
+    predicted: int | None = None,
+    confidence: float | None = None,
+    model: str | None = None,
+) -> tuple:
     if drawing_png is not None and len(drawing_png) > MAX_PNG_BYTES:
         raise ValueError("the drawing is too large to keep")
-    return (_check_label(label), to_uint8(image).tobytes(), drawing_png,
-            dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            None if predicted is None else _check_label(predicted),
-            None if confidence is None else float(confidence), model)
+    return (
+        _check_label(label),
+        to_uint8(image).tobytes(),
+        drawing_png,
+        dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        None if predicted is None else _check_label(predicted),
+        None if confidence is None else float(confidence),
+        model,
+    )
 
 
 def _image(blob: bytes) -> np.ndarray:

@@ -34,7 +34,7 @@ class BlankImageError(ImageError):
     """The image holds no ink: nothing to classify."""
 
 
-def load_image(source) -> np.ndarray:
+def load_image(source: object) -> np.ndarray:
     """Decode an image into ``(H, W, 4) uint8`` RGBA.
 
     ``source``: bytes, a binary file object, a path, a PIL image, or a numpy array (returned as
@@ -77,15 +77,17 @@ def load_image(source) -> np.ndarray:
     except ImageError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ImageError(f"the image declares too many pixels to decode safely (the limit is "
-                         f"{MAX_IMAGE_PIXELS // 1_000_000} million pixels)") from exc
+        raise ImageError(
+            f"the image declares too many pixels to decode safely (the limit is "
+            f"{MAX_IMAGE_PIXELS // 1_000_000} million pixels)"
+        ) from exc
     except MemoryError as exc:
         raise ImageError("the image is too large to decode in the memory available") from exc
     except Exception as exc:  # noqa: BLE001 - a decoder fed a hostile file may raise anything
         raise ImageError(f"the image is damaged or truncated ({exc or type(exc).__name__})") from exc
 
 
-def read_file(path) -> bytes:
+def read_file(path: str | os.PathLike[str]) -> bytes:
     """The bytes of the file at ``path``, no more than one byte past the size limit (so that
     :func:`load_image` can refuse it); :class:`ImageError` when it cannot be read."""
     try:
@@ -98,8 +100,12 @@ def read_file(path) -> bytes:
 # Signatures of the image formats Pillow reads: such a file that Pillow cannot open is damaged.
 # (BMP's two letters are looked for only once the file is known not to be text.)
 _IMAGE_SIGNATURES = {
-    b"\x89PNG\r\n\x1a\n": "PNG", b"\xff\xd8\xff": "JPEG", b"GIF87a": "GIF", b"GIF89a": "GIF",
-    b"II*\x00": "TIFF", b"MM\x00*": "TIFF",
+    b"\x89PNG\r\n\x1a\n": "PNG",
+    b"\xff\xd8\xff": "JPEG",
+    b"GIF87a": "GIF",
+    b"GIF89a": "GIF",
+    b"II*\x00": "TIFF",
+    b"MM\x00*": "TIFF",
 }
 
 
@@ -148,7 +154,7 @@ def _as_text(head: bytes) -> str | None:
     except UnicodeDecodeError as exc:
         # A character cut off at the end of ``head`` is still UTF-8; anything else may be Latin-1.
         cut = exc.start >= len(head) - 4
-        text = head[:exc.start].decode("utf-8") if cut else head.decode("latin-1")
+        text = head[: exc.start].decode("utf-8") if cut else head.decode("latin-1")
     printable = sum(ch.isprintable() or ch in "\t\r\n" for ch in text)
     return text if text and printable >= 0.95 * len(text) else None
 
@@ -158,11 +164,15 @@ def _check_size(size: tuple[int, int]) -> None:
     if width < 1 or height < 1:
         raise ImageError("the image has no pixels")
     if width * height > MAX_IMAGE_PIXELS:
-        raise ImageError(f"the image is {width}x{height} pixels; the limit is "
-                         f"{MAX_IMAGE_PIXELS // 1_000_000} million pixels")
+        raise ImageError(
+            f"the image is {width}x{height} pixels; the limit is "
+            f"{MAX_IMAGE_PIXELS // 1_000_000} million pixels"
+        )
     if min(width, height) < MIN_IMAGE_SIDE:
-        raise ImageError(f"the image is only {width}x{height} pixels: too small to show a digit "
-                         f"(at least {MIN_IMAGE_SIDE}x{MIN_IMAGE_SIDE} is needed)")
+        raise ImageError(
+            f"the image is only {width}x{height} pixels: too small to show a digit "
+            f"(at least {MIN_IMAGE_SIDE}x{MIN_IMAGE_SIDE} is needed)"
+        )
 
 
 def _pil_to_rgba(image: Image.Image) -> np.ndarray:

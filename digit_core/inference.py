@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 import weakref
+from collections.abc import Callable
 
 import keras
 import numpy as np
@@ -13,7 +14,9 @@ import tensorflow as tf
 from .spec import IMAGE_SIZE, NUM_CLASSES, PIXEL_MAX
 
 CHUNK = 1024  # images per call: bounds memory on large batches
-_compiled: weakref.WeakKeyDictionary[keras.Model, object] = weakref.WeakKeyDictionary()
+_compiled: weakref.WeakKeyDictionary[keras.Model, Callable[[tf.Tensor], tf.Tensor]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def as_model_input(images: np.ndarray) -> np.ndarray:
@@ -41,15 +44,17 @@ def as_model_input(images: np.ndarray) -> np.ndarray:
     return images[..., np.newaxis]
 
 
-def _forward(model: keras.Model):
+def _forward(model: keras.Model) -> Callable[[tf.Tensor], tf.Tensor]:
     fn = _compiled.get(model)
     if fn is None:
         spec = tf.TensorSpec([None, IMAGE_SIZE, IMAGE_SIZE, 1], tf.float32)
         # A weak reference, so the cache entry does not keep its own key (the model) alive.
         model_ref = weakref.ref(model)
 
-        def forward(x):
-            return model_ref()(x, training=False)
+        def forward(x: tf.Tensor) -> tf.Tensor:
+            alive = model_ref()
+            assert alive is not None  # traced while the model is being called
+            return alive(x, training=False)
 
         fn = tf.function(forward, input_signature=[spec], autograph=False)  # no Python control flow
         _compiled[model] = fn
@@ -60,7 +65,7 @@ def predict(model: keras.Model, images: np.ndarray) -> np.ndarray:
     """Class probabilities ``(N, 10) float32`` for ``images`` (see :func:`as_model_input`)."""
     x = as_model_input(images)
     forward = _forward(model)
-    out = [np.asarray(forward(tf.constant(x[i:i + CHUNK]))) for i in range(0, len(x), CHUNK)]
+    out = [np.asarray(forward(tf.constant(x[i : i + CHUNK]))) for i in range(0, len(x), CHUNK)]
     if not out:
         return np.zeros((0, NUM_CLASSES), np.float32)
     return np.concatenate(out).astype(np.float32, copy=False)

@@ -38,7 +38,6 @@ PIECE_MIN = 0.01  # a connected piece counts when it covers this share of the im
 # A border whose kept 60 % lies within this much (of the image's contrast) of a plane is smooth
 # paper; it is evened out when the plane's tilt, end to end, is at least MIN_GRADIENT.
 SMOOTH_BORDER, MIN_GRADIENT = 0.05, 0.04
-MAX_TILT = 0.6  # of the image's range: light dims paper, it does not turn it into ink
 # Paper whose level (estimated from paper pixels) still varies by more than this, of the contrast,
 # once any lighting gradient is removed, is shadowed: its level is subtracted locally instead of
 # as one number. Blurred strokes' halos raise the estimate by up to about 0.15 near them.
@@ -120,9 +119,9 @@ def lighting_plane(lum: np.ndarray) -> np.ndarray | None:
 
     The plane is fitted to the border by least squares, three times, each time keeping the 60 %
     of pixels closest to it, so that ink touching the border does not pull it. It is lighting
-    only if what it fits is paper all round: most of each side lies on it, and it tilts by less
-    than :data:`MAX_TILT` of the image's whole range (a narrow tight crop, paper on one edge and
-    ink on the other, fits a plane that runs from paper to ink).
+    only if what it fits is paper all round: most of each side lies on it, and so does at least
+    half of the whole image (a narrow tight crop, paper on one edge and ink on the other, fits a
+    plane that runs from paper to ink, on which little of the image lies).
     """
     low, high = np.percentile(lum, [1, 99])
     contrast = float(high - low)
@@ -144,7 +143,8 @@ def lighting_plane(lum: np.ndarray) -> np.ndarray | None:
     sides = (x < -0.45, x > 0.45, y < -0.45, y > 0.45)
     if any(on_plane[side].mean() < 0.5 for side in sides):
         return None
-    return coef if tilt <= MAX_TILT * float(lum.max() - lum.min()) else None
+    plane = coef[0] + _tilt(lum.shape, coef[1], coef[2])
+    return coef if (np.abs(lum - plane) <= SMOOTH_BORDER * contrast).mean() >= 0.5 else None
 
 
 def count_pieces(mask: np.ndarray, min_area: float) -> int:
@@ -227,7 +227,7 @@ def find_ink(rgba: np.ndarray) -> Ink:
     small = _reduced(lum)
     plane = lighting_plane(small)
     flattened = plane is not None
-    if flattened:
+    if plane is not None:
         lum, small = lum - _tilt(lum.shape, *plane[1:]), small - _tilt(small.shape, *plane[1:])
     inverted = dark_ink(small)
     ink, small = (1.0 - lum, 1.0 - small) if inverted else (lum, small)

@@ -9,17 +9,28 @@ Nothing is written to the registry until the owner calls :meth:`TrainingJob.save
 from __future__ import annotations
 
 import contextlib
+import logging
 import secrets
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import registry
 from .config import CNNConfig, ModelConfig, TrainConfig, arch_of
-from .finetune import FineTuneSpec
+from .data import Mnist
+from .finetune import FineTuneResult, FineTuneSpec
+
+if TYPE_CHECKING:  # these import TensorFlow; the job imports them in its thread, when it trains
+    from .pipeline import Run
+    from .training import BatchProgress, EpochProgress
+
+log = logging.getLogger(__name__)
 
 MAX_CHART_POINTS = 400  # per-batch losses are thinned to this many points for the live chart
 SMOOTHING = 0.9  # weight of the past in the exponential moving average of the batch loss
@@ -27,7 +38,13 @@ MAX_ERROR_CHARS = 600
 
 # What a job is doing, in order; the last three are final.
 LOADING, TRAINING, TESTING, FINISHED, STOPPED, FAILED = (
-    "loading", "training", "testing", "finished", "stopped", "failed")
+    "loading",
+    "training",
+    "testing",
+    "finished",
+    "stopped",
+    "failed",
+)
 FINAL = (FINISHED, STOPPED, FAILED)
 
 
@@ -99,7 +116,9 @@ def format_duration(seconds: float | None) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
-def thin(steps: list[int], values: list[float], points: int = MAX_CHART_POINTS):
+def thin(
+    steps: list[int], values: list[float], points: int = MAX_CHART_POINTS
+) -> tuple[list[int], list[float]]:
     """At most ``points`` evenly spread ``(steps, values)``, always keeping the last one."""
     if len(steps) <= points:
         return list(steps), list(values)
@@ -115,8 +134,15 @@ class TrainingJob:
     with (by default the shipped model of the same architecture).
     """
 
-    def __init__(self, model_config: ModelConfig, train_config: TrainConfig, load_data, owner: str,
-                 baseline: str | None = None, fine_tune: FineTuneSpec | None = None):
+    def __init__(
+        self,
+        model_config: ModelConfig,
+        train_config: TrainConfig,
+        load_data: Callable[[], Mnist],
+        owner: str,
+        baseline: str | None = None,
+        fine_tune: FineTuneSpec | None = None,
+    ) -> None:
         self.id = secrets.token_urlsafe(9)  # unguessable: it is what lets its owner act on it
         self.owner = owner
         self.model_config, self.train_config = model_config, train_config
@@ -140,8 +166,8 @@ class TrainingJob:
         self._error: str | None = None
         self._saved_as: str | None = None
         self._baseline_accuracy: float | None = None
-        self._tuned = None  # finetune.FineTuneResult of a finished fine-tuning
-        self.run = None  # the pipeline.Run once the job has finished or stopped
+        self._tuned: FineTuneResult | None = None  # of a finished fine-tuning
+        self.run: Run | None = None  # once the job has finished or stopped
         self._thread = threading.Thread(target=self._work, name=f"training-{self.id}", daemon=True)
 
     # --- the training thread -------------------------------------------------------------------
@@ -149,7 +175,7 @@ class TrainingJob:
     def start(self) -> None:
         self._thread.start()
 
-    def _on_batch(self, progress) -> None:
+    def _on_batch(self, progress: BatchProgress) -> None:
         # Keras reports the running mean over the epoch; recover this batch's own loss from it.
         total = progress.loss * progress.batch
         loss = total - self._previous_mean * (progress.batch - 1) if progress.batch > 1 else progress.loss
@@ -160,12 +186,13 @@ class TrainingJob:
             self._epoch, self._batch, self._batches = progress.epoch, progress.batch, progress.batches
             self._train_seconds = progress.elapsed
             if np.isfinite(loss):
-                self._smoothed = loss if self._smoothed is None else (
-                    SMOOTHING * self._smoothed + (1 - SMOOTHING) * loss)
+                self._smoothed = (
+                    loss if self._smoothed is None else (SMOOTHING * self._smoothed + (1 - SMOOTHING) * loss)
+                )
                 self._steps.append((progress.epoch - 1) * progress.batches + progress.batch)
                 self._losses.append(float(self._smoothed))
 
-    def _on_epoch(self, progress) -> None:
+    def _on_epoch(self, progress: EpochProgress) -> None:
         with self._lock:
             self._history.append(progress.as_dict())
 
@@ -175,29 +202,51 @@ class TrainingJob:
         from .inference import predict
         from .pipeline import train_on_mnist
 
+        log.info("job %s (%s, started by %s) begins: %s", self.id, self.arch, self.owner, self.settings())
         try:
             mnist = self._load_data()
             with self._lock:
                 self._state = TRAINING
-            callbacks = dict(on_batch=self._on_batch, on_epoch=self._on_epoch, cancel=self._cancel,
-                             on_test=self._testing)
-            tuned = None
+            callbacks: dict[str, Any] = dict(
+                on_batch=self._on_batch, on_epoch=self._on_epoch, cancel=self._cancel, on_test=self._testing
+            )
+            tuned: FineTuneResult | None = None
+            baseline: float | None
             if self.fine_tune is not None:
-                tuned = fine_tune(self.fine_tune, self.train_config, mnist, registry.load_model,
-                                  registry.read_card, command=self._command("NAME"), **callbacks)
+                tuned = fine_tune(
+                    self.fine_tune,
+                    self.train_config,
+                    mnist,
+                    registry.load_model,
+                    registry.read_card,
+                    command=self._command("NAME"),
+                    **callbacks,
+                )
                 run, baseline = tuned.run, tuned.mnist_before
             else:
-                run = train_on_mnist(self.model_config, self.train_config, mnist,
-                                     command=self._command("NAME"), **callbacks)
+                run = train_on_mnist(
+                    self.model_config, self.train_config, mnist, command=self._command("NAME"), **callbacks
+                )
                 baseline = None
                 with contextlib.suppress(registry.ModelError, ValueError):  # none: the page says so
-                    baseline = evaluate(predict(registry.load_model(self.baseline), mnist.test_images),
-                                        mnist.test_labels).accuracy
+                    baseline = evaluate(
+                        predict(registry.load_model(self.baseline), mnist.test_images), mnist.test_labels
+                    ).accuracy
             with self._lock:
                 self.run, self._baseline_accuracy, self._tuned = run, baseline, tuned
                 self._train_seconds = run.result.seconds
                 self._state = STOPPED if run.result.cancelled else FINISHED
+            log.info(
+                "job %s %s after %d epochs in %.1f s: test accuracy %.4f",
+                self.id,
+                self._state,
+                len(self._history),
+                run.result.seconds,
+                run.evaluation.accuracy,
+            )
         except Exception as exc:  # noqa: BLE001 - any failure must end as a message, not a dead thread
+            # The page shows a short message; the whole story, traceback included, goes to the log.
+            log.exception("job %s (%s, started by %s) failed", self.id, self.arch, self.owner)
             with self._lock:
                 self._error = _describe(exc)
                 self._state = FAILED
@@ -218,30 +267,48 @@ class TrainingJob:
             steps, losses = thin(self._steps, self._losses)
             run = self.run
             return Snapshot(
-                id=self.id, owner=self.owner, arch=self.arch, settings=self.settings(),
-                state=self._state, epoch=self._epoch, epochs=self.train_config.epochs,
-                batch=self._batch, batches=self._batches, elapsed=time.monotonic() - self._start,
-                history=list(self._history), batch_steps=steps, batch_losses=losses,
+                id=self.id,
+                owner=self.owner,
+                arch=self.arch,
+                settings=self.settings(),
+                state=self._state,
+                epoch=self._epoch,
+                epochs=self.train_config.epochs,
+                batch=self._batch,
+                batches=self._batches,
+                elapsed=time.monotonic() - self._start,
+                history=list(self._history),
+                batch_steps=steps,
+                batch_losses=losses,
                 error=self._error,
                 test_accuracy=run.evaluation.accuracy if run else None,
                 baseline_accuracy=self._baseline_accuracy,
                 parameters=int(run.result.model.count_params()) if run else None,
                 training_seconds=self._train_seconds,
                 best_epoch=run.result.best_epoch if run else None,
-                saved_as=self._saved_as, stopping=self._cancel.is_set() and self._state not in FINAL,
+                saved_as=self._saved_as,
+                stopping=self._cancel.is_set() and self._state not in FINAL,
                 base_model=self.fine_tune.base if self.fine_tune is not None else None,
                 handwriting_before=self._tuned.handwriting_before if self._tuned else None,
                 handwriting_after=self._tuned.handwriting_after if self._tuned else None,
-                handwriting_held_out=self._tuned.held_out if self._tuned else None)
+                handwriting_held_out=self._tuned.held_out if self._tuned else None,
+            )
 
     def settings(self) -> dict:
         """The choices that made this run, as a flat dict for display."""
         train = self.train_config
-        return {"architecture": self.arch.upper(), "epochs": train.epochs,
-                "batch size": train.batch_size, "learning rate": train.learning_rate,
-                "optimizer": train.optimizer, "augmentation": train.augment is not None,
-                "training images": train.limit, "validation images": train.validation_size,
-                "seed": train.seed, **{k: v for k, v in vars(self.model_config).items()}}
+        return {
+            "architecture": self.arch.upper(),
+            "epochs": train.epochs,
+            "batch size": train.batch_size,
+            "learning rate": train.learning_rate,
+            "optimizer": train.optimizer,
+            "augmentation": train.augment is not None,
+            "training images": train.limit,
+            "validation images": train.validation_size,
+            "seed": train.seed,
+            **{k: v for k, v in vars(self.model_config).items()},
+        }
 
     @property
     def running(self) -> bool:
@@ -250,6 +317,8 @@ class TrainingJob:
 
     def stop(self) -> None:
         """Stop after the current batch; the best weights so far are kept and tested."""
+        if not self._cancel.is_set():
+            log.info("job %s: stop asked for", self.id)
         self._cancel.set()
 
     def join(self, timeout: float | None = None) -> bool:
@@ -257,7 +326,7 @@ class TrainingJob:
         self._thread.join(timeout)
         return not self._thread.is_alive()
 
-    def save(self, name: str, overwrite: bool = False, root=None) -> None:
+    def save(self, name: str, overwrite: bool = False, root: Path | None = None) -> None:
         """Save the trained model under ``name``. Raises ``ValueError`` for a bad or shipped name,
         :class:`digit_core.registry.ModelError` when the name is taken (unless ``overwrite``) or
         the disk refuses, ``RuntimeError`` when there is no trained model to save."""
@@ -276,13 +345,33 @@ class TrainingJob:
 
 def train_command(model_config: ModelConfig, train_config: TrainConfig, name: str) -> list[str]:
     """The ``python -m digit_core train`` command line that trains the same model."""
-    args = ["python", "-m", "digit_core", "train", "--arch", arch_of(model_config), "--name", name,
-            "--epochs", str(train_config.epochs), "--batch-size", str(train_config.batch_size),
-            "--lr", f"{train_config.learning_rate:g}", "--optimizer", train_config.optimizer,
-            "--augment" if train_config.augment is not None else "--no-augment",
-            "--dropout", f"{model_config.dropout:g}",
-            "--validation-size", str(train_config.validation_size),
-            "--patience", str(train_config.patience), "--seed", str(train_config.seed)]
+    args = [
+        "python",
+        "-m",
+        "digit_core",
+        "train",
+        "--arch",
+        arch_of(model_config),
+        "--name",
+        name,
+        "--epochs",
+        str(train_config.epochs),
+        "--batch-size",
+        str(train_config.batch_size),
+        "--lr",
+        f"{train_config.learning_rate:g}",
+        "--optimizer",
+        train_config.optimizer,
+        "--augment" if train_config.augment is not None else "--no-augment",
+        "--dropout",
+        f"{model_config.dropout:g}",
+        "--validation-size",
+        str(train_config.validation_size),
+        "--patience",
+        str(train_config.patience),
+        "--seed",
+        str(train_config.seed),
+    ]
     if isinstance(model_config, CNNConfig):
         args += ["--width", f"{model_config.width:g}"]
     else:
@@ -302,14 +391,20 @@ def _describe(exc: BaseException) -> str:
 class Runner:
     """Starts training jobs one at a time and keeps the last few finished ones for their owners."""
 
-    def __init__(self, keep: int = 8):
+    def __init__(self, keep: int = 8) -> None:
         self._lock = threading.Lock()
         self._jobs: OrderedDict[str, TrainingJob] = OrderedDict()
         self._retired: list[TrainingJob] = []  # forgotten while running: they hold the slot till done
         self._keep = keep
 
-    def start(self, model_config: ModelConfig, train_config: TrainConfig, load_data, owner: str,
-              **kwargs) -> TrainingJob:
+    def start(
+        self,
+        model_config: ModelConfig,
+        train_config: TrainConfig,
+        load_data: Callable[[], Mnist],
+        owner: str,
+        **kwargs: Any,
+    ) -> TrainingJob:
         """Start a job; raises :class:`BusyError` while another is running."""
         with self._lock:
             busy = self._running()
@@ -319,7 +414,7 @@ class Runner:
             self._jobs[job.id] = job
             # Unsaved results hold a model in memory: keep only the newest few finished jobs.
             finished = [key for key, kept in self._jobs.items() if not kept.running]
-            for key in finished[:max(0, len(self._jobs) - self._keep)]:
+            for key in finished[: max(0, len(self._jobs) - self._keep)]:
                 del self._jobs[key]
             job.start()
             return job

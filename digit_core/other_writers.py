@@ -50,8 +50,10 @@ def render(digit: np.ndarray, size: int = UCI_SIZE) -> bytes:
     dark ink on white paper (value ``v`` -> grey ``255 - v * 255 / 16``), enlarged bilinearly."""
     digit = np.asarray(digit, dtype=np.float32)
     if digit.ndim != 2 or digit.min() < 0 or digit.max() > UCI_LEVELS:
-        raise ValueError(f"expected a 2-D digit with values 0..{UCI_LEVELS}, got shape {digit.shape} "
-                         f"and range {digit.min()}..{digit.max()}")
+        raise ValueError(
+            f"expected a 2-D digit with values 0..{UCI_LEVELS}, got shape {digit.shape} "
+            f"and range {digit.min()}..{digit.max()}"
+        )
     if size < max(digit.shape):
         raise ValueError(f"size must be at least {max(digit.shape)} px, got {size}")
     grey = np.round(255.0 - digit * (255.0 / UCI_LEVELS)).astype(np.uint8)
@@ -65,8 +67,10 @@ def uci_files(size: int = UCI_SIZE) -> list[tuple[str, bytes]]:
     """Every UCI digit as an upload: ``(name, PNG bytes)`` named ``uci-0001-digit-3.png`` (a
     1-based index and the true digit), in the order of :func:`uci_labels`. See :func:`render`."""
     images, labels = _uci()
-    return [(f"uci-{i:04d}-digit-{label}.png", render(image, size))
-            for i, (image, label) in enumerate(zip(images, labels), start=1)]
+    return [
+        (f"uci-{i:04d}-digit-{label}.png", render(image, size))
+        for i, (image, label) in enumerate(zip(images, labels), start=1)
+    ]
 
 
 def label_of(name: str) -> int:
@@ -77,8 +81,9 @@ def label_of(name: str) -> int:
     return int(found.group(1))
 
 
-def read_through_upload_path(files: list[tuple[str, bytes]]
-                             ) -> tuple[np.ndarray, np.ndarray, list[tuple[str, str]]]:
+def read_through_upload_path(
+    files: list[tuple[str, bytes]],
+) -> tuple[np.ndarray, np.ndarray, list[tuple[str, str]]]:
     """Send each ``(name, data)`` through the upload path without a model, as a test set.
 
     Each file is decoded and prepared as :func:`digit_core.predictions.predict_uploads` does
@@ -97,8 +102,8 @@ def read_through_upload_path(files: list[tuple[str, bytes]]
     images, kept, refused = [], [], []
     for (name, data), label in zip(files, labels):
         prepared, error = prepare_upload(data)
-        if error is not None:
-            refused.append((name, error))
+        if error is not None or prepared is None:
+            refused.append((name, error or "the file could not be read"))
         else:
             images.append(np.round(prepared.image * PIXEL_MAX).astype(np.uint8))  # [0, 1] -> MNIST's 0..255
             kept.append(label)

@@ -31,12 +31,23 @@ class Run:
 
 
 def versions() -> dict[str, str]:
-    return {"python": platform.python_version(), "tensorflow": tf.__version__,
-            "keras": keras.__version__, "numpy": np.__version__, "digit_core": __version__}
+    return {
+        "python": platform.python_version(),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "numpy": np.__version__,
+        "digit_core": __version__,
+    }
 
 
-def make_card(model_config: ModelConfig, train_config: TrainConfig, result: TrainResult,
-              evaluation: Evaluation, data_fingerprint: str, command: list[str] | None = None) -> dict:
+def make_card(
+    model_config: ModelConfig,
+    train_config: TrainConfig,
+    result: TrainResult,
+    evaluation: Evaluation,
+    data_fingerprint: str,
+    command: list[str] | None = None,
+) -> dict:
     """The JSON-ready description of a trained model stored beside it in the registry."""
     return {
         "architecture": arch_of(model_config),
@@ -60,9 +71,14 @@ def make_card(model_config: ModelConfig, train_config: TrainConfig, result: Trai
     }
 
 
-def train_on_mnist(model_config: ModelConfig, train_config: TrainConfig, mnist: Mnist,
-                   command: list[str] | None = None, on_test: Callable[[], None] | None = None,
-                   **callbacks) -> Run:
+def train_on_mnist(
+    model_config: ModelConfig,
+    train_config: TrainConfig,
+    mnist: Mnist,
+    command: list[str] | None = None,
+    on_test: Callable[[], None] | None = None,
+    **callbacks: Any,
+) -> Run:
     """Train on MNIST's training set, evaluate on its test set, build the card.
 
     ``callbacks`` are passed to :func:`digit_core.training.train` (``on_batch``, ``on_epoch``,

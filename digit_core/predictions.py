@@ -7,10 +7,14 @@ import csv
 import io
 import json
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .preprocess import ImageError, Prepared, load_image, prepare
+
+if TYPE_CHECKING:  # the exports need no TensorFlow
+    import keras
 
 DEFAULT_THRESHOLD = 0.7  # below this confidence the app says it is not sure
 # For a failure no check foresaw: said as such, so that it is reported rather than mistaken for a
@@ -40,7 +44,7 @@ class Prediction:
         return self.confidence < threshold
 
 
-def predict_prepared(model, prepared: list[Prepared]) -> list[Prediction]:
+def predict_prepared(model: keras.Model, prepared: list[Prepared]) -> list[Prediction]:
     """One :class:`Prediction` per prepared image, in one batched model call."""
     from .inference import predict  # TensorFlow only when predicting, not for the exports
 
@@ -60,7 +64,7 @@ class UploadResult:
     error: str | None = None
 
 
-def prepare_upload(data) -> tuple[Prepared | None, str | None]:
+def prepare_upload(data: object) -> tuple[Prepared | None, str | None]:
     """One uploaded file (anything :func:`load_image` takes) -> ``(prepared, error)``.
 
     ``error`` says why there is no prediction to make, in the words the page shows: the file is
@@ -79,7 +83,7 @@ def prepare_upload(data) -> tuple[Prepared | None, str | None]:
     return prepared, prepared.not_a_digit
 
 
-def predict_uploads(model, files: list[tuple[str, bytes]]) -> list[UploadResult]:
+def predict_uploads(model: keras.Model, files: list[tuple[str, bytes]]) -> list[UploadResult]:
     """Prepare (:func:`prepare_upload`) and predict each ``(name, data)``; a bad file gets its own
     message and never stops the others. Everything happens in memory."""
     results: list[UploadResult | None] = []
@@ -89,17 +93,25 @@ def predict_uploads(model, files: list[tuple[str, bytes]]) -> list[UploadResult]
         if error is not None:
             results.append(UploadResult(name, prepared, error=error))
             continue
+        assert prepared is not None  # no error means a prepared image
         ready.append((len(results), prepared))
         results.append(None)
     for (index, prepared), prediction in zip(ready, predict_prepared(model, [p for _, p in ready])):
         results[index] = UploadResult(files[index][0], prepared, prediction)
-    return results
+    done = [result for result in results if result is not None]
+    assert len(done) == len(files)  # every place is filled by now
+    return done
 
 
 def _rows(results: list[UploadResult]) -> list[dict]:
     rows = []
     for result in results:
-        row = {"file": result.name, "digit": None, "confidence": None, "error": result.error}
+        row: dict[str, object] = {
+            "file": result.name,
+            "digit": None,
+            "confidence": None,
+            "error": result.error,
+        }
         if result.prediction is not None:
             row.update(digit=result.prediction.digit, confidence=round(result.prediction.confidence, 6))
             row.update({f"p{d}": round(float(p), 6) for d, p in enumerate(result.prediction.probabilities)})
@@ -132,9 +144,12 @@ def result_record(result: UploadResult) -> dict:
     and ``probabilities`` (what the download and the command line give)."""
     if result.prediction is None:
         return {"file": result.name, "error": result.error}
-    return {"file": result.name, "digit": result.prediction.digit,
-            "confidence": round(result.prediction.confidence, 6),
-            "probabilities": [round(float(p), 6) for p in result.prediction.probabilities]}
+    return {
+        "file": result.name,
+        "digit": result.prediction.digit,
+        "confidence": round(result.prediction.confidence, 6),
+        "probabilities": [round(float(p), 6) for p in result.prediction.probabilities],
+    }
 
 
 def results_json(results: list[UploadResult]) -> str:

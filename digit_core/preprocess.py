@@ -30,9 +30,23 @@ from .normalise import STROKE_MAX, STROKE_MIN, centre_by_mass, fit_box, ink_box,
 from .spec import IMAGE_SIZE
 
 __all__ = [
-    "MAX_IMAGE_BYTES", "MAX_IMAGE_PIXELS", "MAX_UPLOAD_MB", "MIN_IMAGE_SIDE", "NOT_A_DIGIT", "STROKE_MAX",
-    "STROKE_MIN", "BlankImageError", "ImageError", "Prepared", "from_ink", "load_image", "not_a_digit",
-    "prepare", "read_file", "stroke_width", "to_mnist",
+    "MAX_IMAGE_BYTES",
+    "MAX_IMAGE_PIXELS",
+    "MAX_UPLOAD_MB",
+    "MIN_IMAGE_SIDE",
+    "NOT_A_DIGIT",
+    "STROKE_MAX",
+    "STROKE_MIN",
+    "BlankImageError",
+    "ImageError",
+    "Prepared",
+    "from_ink",
+    "load_image",
+    "not_a_digit",
+    "prepare",
+    "read_file",
+    "stroke_width",
+    "to_mnist",
 ]
 
 
@@ -53,7 +67,7 @@ class Prepared:
     not_a_digit: str | None = None  # why the ink is not one digit (see digitness.not_a_digit)
 
 
-def prepare(image) -> Prepared:
+def prepare(image: object) -> Prepared:
     """Turn a drawing or image (anything :func:`load_image` takes) into the model input.
 
     Never raises for a blank image: returns ``Prepared(blank=True)`` with an all-zero image.
@@ -82,7 +96,7 @@ def from_ink(ink: np.ndarray | None, inverted: bool = False, flattened: bool = F
     return Prepared(centre_by_mass(digit), False, inverted, flattened, seen_width, box, reason)
 
 
-def to_mnist(image) -> np.ndarray:
+def to_mnist(image: object) -> np.ndarray:
     """``(28, 28) float32`` model input for ``image``; raises :class:`BlankImageError` if blank.
 
     It does not judge whether the ink is a digit: :attr:`Prepared.not_a_digit` says so."""

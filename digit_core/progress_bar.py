@@ -24,14 +24,18 @@ class ProgressBar:
         self._last = now
         done = int(self.width * p.batch / p.batches)
         bar = "#" * done + "." * (self.width - done)
-        self.stream.write(f"\repoch {p.epoch}/{p.epochs} [{bar}] {p.batch}/{p.batches} "
-                          f"loss {p.loss:.4f} acc {p.accuracy:.4f} {p.elapsed:.0f}s")
+        self.stream.write(
+            f"\repoch {p.epoch}/{p.epochs} [{bar}] {p.batch}/{p.batches} "
+            f"loss {p.loss:.4f} acc {p.accuracy:.4f} {p.elapsed:.0f}s"
+        )
         self.stream.flush()
 
     def on_epoch(self, p: EpochProgress) -> None:
-        val = (f" val_loss {p.val_loss:.4f} val_acc {p.val_accuracy:.4f}"
-               if p.val_accuracy is not None else "")
+        val = f" val_loss {p.val_loss:.4f} val_acc {p.val_accuracy:.4f}" if p.val_accuracy is not None else ""
         prefix = "\r" if self._tty else ""
-        self.stream.write(f"{prefix}epoch {p.epoch}/{p.epochs} loss {p.loss:.4f} acc {p.accuracy:.4f}"
-                          f"{val} lr {p.learning_rate:.2e} {p.elapsed:.0f}s".ljust(100) + "\n")
+        self.stream.write(
+            f"{prefix}epoch {p.epoch}/{p.epochs} loss {p.loss:.4f} acc {p.accuracy:.4f}"
+            f"{val} lr {p.learning_rate:.2e} {p.elapsed:.0f}s".ljust(100)
+            + "\n"
+        )
         self.stream.flush()

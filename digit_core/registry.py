@@ -12,6 +12,7 @@ import contextlib
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import re
 import tempfile
@@ -19,15 +20,22 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # listing and reading cards need no TensorFlow
+    import keras
+
+log = logging.getLogger(__name__)
 
 MODELS_DIR_ENV = "DIGIT_MODELS_DIR"
 PROJECT_MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 SHIPPED = ("cnn", "ann")  # the defaults committed with the project
 TRAIN_COMMAND = "python -m digit_core train --arch cnn --name cnn"  # what to run when there is none
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
-NAME_RULE = ("1-64 characters: letters, digits, '_', '-', '.', starting with a letter or digit, no '..', "
-             "not ending in .keras or .json")
+NAME_RULE = (
+    "1-64 characters: letters, digits, '_', '-', '.', starting with a letter or digit, no '..', "
+    "not ending in .keras or .json"
+)
 
 
 class ModelError(Exception):
@@ -46,8 +54,12 @@ def models_dir() -> Path:
 
 def validate_name(name: str) -> str:
     """Return ``name`` if it is a safe model name, else raise ``ValueError`` saying the rule."""
-    if (not isinstance(name, str) or not NAME_PATTERN.fullmatch(name) or ".." in name
-            or name.lower().endswith((".keras", ".json"))):  # would read as a path, not a name
+    if (
+        not isinstance(name, str)
+        or not NAME_PATTERN.fullmatch(name)
+        or ".." in name
+        or name.lower().endswith((".keras", ".json"))
+    ):  # would read as a path, not a name
         raise ValueError(f"invalid model name {name!r}: use {NAME_RULE}")
     return name
 
@@ -103,7 +115,7 @@ def read_card(name: str, root: Path | None = None) -> dict[str, Any]:
     return card
 
 
-def _is_number(value) -> bool:
+def _is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
@@ -118,9 +130,11 @@ def card_problem(card: dict[str, Any]) -> str | None:
     if not isinstance(history, list):
         return "card field 'history' is not a list"
     for epoch in history:
-        if not (isinstance(epoch, dict)
-                and all(_is_number(epoch.get(k)) for k in ("epoch", "loss", "accuracy"))
-                and all(epoch.get(k) is None or _is_number(epoch[k]) for k in ("val_loss", "val_accuracy"))):
+        if not (
+            isinstance(epoch, dict)
+            and all(_is_number(epoch.get(k)) for k in ("epoch", "loss", "accuracy"))
+            and all(epoch.get(k) is None or _is_number(epoch[k]) for k in ("val_loss", "val_accuracy"))
+        ):
             return "card field 'history' has an epoch without numeric epoch, loss and accuracy"
     return None
 
@@ -141,7 +155,8 @@ def _archive_problem(path: Path) -> str | None:
 
 def _entry(name: str, root: Path) -> ModelEntry:
     path = model_path(name, root)
-    card, problems = None, []
+    card: dict[str, Any] | None = None
+    problems: list[str | None] = []
     try:
         card = read_card(name, root)
     except ModelError as exc:
@@ -192,7 +207,7 @@ def _temp_path(root: Path, name: str, suffix: str) -> Path:
     return Path(tmp)
 
 
-def _write_model_file(model, path: Path) -> None:
+def _write_model_file(model: keras.Model, path: Path) -> None:
     import keras
 
     # An uncompiled copy: the optimizer's state would triple the file and is not needed to predict.
@@ -203,8 +218,9 @@ def _write_model_file(model, path: Path) -> None:
         os.fsync(f.fileno())
 
 
-def save_model(model, name: str, card: dict[str, Any], root: Path | None = None,
-               overwrite: bool = True) -> Path:
+def save_model(
+    model: keras.Model, name: str, card: dict[str, Any], root: Path | None = None, overwrite: bool = True
+) -> Path:
     """Save ``model`` and its ``card`` as ``name`` atomically; return the ``.keras`` path.
 
     Adds ``name``, ``file_bytes`` and ``model_sha256`` to the card. Raises ``ValueError`` on a bad
@@ -221,8 +237,12 @@ def save_model(model, name: str, card: dict[str, Any], root: Path | None = None,
                 raise ModelError(f"a model named {name!r} already exists")
             tmp_model = _temp_path(root, name, ".keras")
             _write_model_file(model, tmp_model)
-            card = {**card, "name": name, "file_bytes": tmp_model.stat().st_size,
-                    "model_sha256": file_sha256(tmp_model)}
+            card = {
+                **card,
+                "name": name,
+                "file_bytes": tmp_model.stat().st_size,
+                "model_sha256": file_sha256(tmp_model),
+            }
             tmp_card = _temp_path(root, name, ".json")
             with open(tmp_card, "w", encoding="utf-8") as f:
                 json.dump(card, f, indent=1)
@@ -234,12 +254,14 @@ def save_model(model, name: str, card: dict[str, Any], root: Path | None = None,
             os.replace(tmp_card, final_card)
             _fsync_dir(root)
     except OSError as exc:
+        log.warning("could not save model %r in %s: %s", name, root, exc)
         raise ModelError(f"could not save model {name!r} in {root}: {exc.strerror or exc}") from exc
     finally:
         for tmp in (tmp_model, tmp_card):
             if tmp is not None:
                 with contextlib.suppress(OSError):
                     tmp.unlink()
+    log.info("saved model %r as %s (%s bytes)", name, final_model, card["file_bytes"])
     return final_model
 
 
@@ -262,11 +284,12 @@ def resolve(name_or_path: str | os.PathLike, root: Path | None = None) -> Path:
         where = f" --models-dir {root}" if root is not None else ""
         raise ModelNotFoundError(
             f"no model at {path}. Train one with: python -m digit_core{where} train --arch cnn "
-            f"--name {path.stem}")
+            f"--name {path.stem}"
+        )
     return path
 
 
-def load_model(name_or_path: str | os.PathLike, root: Path | None = None):
+def load_model(name_or_path: str | os.PathLike, root: Path | None = None) -> keras.Model:
     """Load a model by registry name or path, with Keras' safe mode on (no arbitrary code)."""
     path = resolve(name_or_path, root)
     import keras
@@ -274,6 +297,7 @@ def load_model(name_or_path: str | os.PathLike, root: Path | None = None):
     try:
         return keras.saving.load_model(path, compile=False, safe_mode=True)
     except Exception as exc:  # noqa: BLE001 - Keras raises many kinds; all mean "unusable"
+        log.warning("cannot load model %s: %s: %s", path, type(exc).__name__, exc)
         raise ModelError(f"cannot load model {path}: {type(exc).__name__}: {exc}") from exc
 
 
@@ -291,8 +315,9 @@ def delete_model(name: str, root: Path | None = None) -> None:
     validate_name(name)
     root = root or models_dir()
     files = [model_path(name, root), card_path(name, root)]
-    if name in SHIPPED or any(_same_entry(path, root / f"{s}{path.suffix}") for path in files
-                              for s in SHIPPED):
+    if name in SHIPPED or any(
+        _same_entry(path, root / f"{s}{path.suffix}") for path in files for s in SHIPPED
+    ):
         raise ModelError(f"{name!r} is a shipped default and cannot be deleted")
     if not root.is_dir():
         raise ModelNotFoundError(f"no model named {name!r} (no registry at {root})")
@@ -308,6 +333,7 @@ def delete_model(name: str, root: Path | None = None) -> None:
             if _read_default(root) == name:
                 (root / DEFAULT_FILE).unlink()
             _fsync_dir(root)
+        log.info("deleted model %r from %s", name, root)
     except ModelNotFoundError:  # a FileNotFoundError too: not to be reworded as a disk failure
         raise
     except OSError as exc:
@@ -351,6 +377,7 @@ def set_default(name: str, root: Path | None = None) -> None:
             tmp = _temp_path(root, "default", ".txt")
             tmp.write_text(name, encoding="utf-8")
             os.replace(tmp, root / DEFAULT_FILE)
+        log.info("model %r is now the default in %s", name, root)
     except OSError as exc:
         raise ModelError(f"could not set the default model in {root}: {exc.strerror or exc}") from exc
 
@@ -358,10 +385,11 @@ def set_default(name: str, root: Path | None = None) -> None:
 def describe(entry: ModelEntry) -> dict[str, Any]:
     """One row of the runs table: what a saved model is, how it was trained, how it scores."""
     card = entry.card or {}
-    train = card.get("train_config") if isinstance(card.get("train_config"), dict) else {}
-    history = card.get("history") if isinstance(card.get("history"), list) else []
+    found_train, found_history = card.get("train_config"), card.get("history")
+    train: dict[str, Any] = found_train if isinstance(found_train, dict) else {}
+    history: list[Any] = found_history if isinstance(found_history, list) else []
 
-    def number(value):
+    def number(value: object) -> object:
         return value if _is_number(value) else None
 
     return {

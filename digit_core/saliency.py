@@ -33,7 +33,7 @@ def _target(model: keras.Model, x: tf.Tensor, target: int | None) -> int:
     return int(np.argmax(predict(model, x.numpy())[0]))
 
 
-_compiled: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_compiled: weakref.WeakKeyDictionary[keras.Model, dict] = weakref.WeakKeyDictionary()
 _IMAGE = tf.TensorSpec([1, IMAGE_SIZE, IMAGE_SIZE, 1], tf.float32)
 _DIGIT = tf.TensorSpec([], tf.int32)
 
@@ -48,17 +48,20 @@ def _functions(model: keras.Model) -> dict:
     probe = keras.Model(model.inputs, [conv.output, model.outputs[0]]) if conv is not None else None
 
     @tf.function(input_signature=[_IMAGE, _DIGIT], autograph=False)
-    def ig(x, digit):
+    def ig(x: tf.Tensor, digit: tf.Tensor) -> tf.Tensor:
         alphas = tf.reshape(tf.linspace(1.0 / IG_STEPS, 1.0, IG_STEPS), (IG_STEPS, 1, 1, 1))
         path = alphas * x  # from near-black to the image
+        alive = model_ref()
+        assert alive is not None  # traced while the model is being explained
         with tf.GradientTape() as tape:
             tape.watch(path)
-            scores = tf.gather(model_ref()(path, training=False), digit, axis=1)
+            scores = tf.gather(alive(path, training=False), digit, axis=1)
         gradients = tape.gradient(scores, path)
         return (x[0] * tf.reduce_mean(gradients, axis=0))[..., 0]
 
     @tf.function(input_signature=[_IMAGE, _DIGIT], autograph=False)
-    def cam(x, digit):
+    def cam(x: tf.Tensor, digit: tf.Tensor) -> tf.Tensor:
+        assert probe is not None  # only traced for a model with a convolution
         with tf.GradientTape() as tape:
             maps, probabilities = probe(x, training=False)
             score = tf.gather(probabilities, digit, axis=1)

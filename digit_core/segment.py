@@ -8,6 +8,7 @@ drawing, keeping only its own strokes, and goes through the same normalisation a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy import ndimage
@@ -40,14 +41,20 @@ def _merge_columns(boxes: list[list]) -> list[list]:
             overlap = min(last[3], box[3]) - max(last[1], box[1])
             narrower = min(last[3] - last[1], box[3] - box[1])
             if overlap > OVERLAP * narrower:
-                merged[-1] = [min(last[0], box[0]), min(last[1], box[1]), max(last[2], box[2]),
-                              max(last[3], box[3]), last[4] + box[4], last[5] | box[5]]
+                merged[-1] = [
+                    min(last[0], box[0]),
+                    min(last[1], box[1]),
+                    max(last[2], box[2]),
+                    max(last[3], box[3]),
+                    last[4] + box[4],
+                    last[5] | box[5],
+                ]
                 continue
         merged.append(list(box))
     return merged
 
 
-def split_digits(image) -> list[Piece]:
+def split_digits(image: Any) -> list[Piece]:
     """Digits of a multi-digit drawing, left to right (anything :func:`load_image` takes).
 
     Each piece holds only its own strokes, even where a neighbour reaches into its box.
@@ -60,9 +67,11 @@ def split_digits(image) -> list[Piece]:
     if count == 0:
         return []
     areas = np.bincount(labels.ravel())[1:]
-    boxes = [[s[0].start, s[1].start, s[0].stop, s[1].stop, int(area), {k}]
-             for k, (s, area) in enumerate(zip(ndimage.find_objects(labels), areas), start=1)
-             if area >= MIN_AREA * areas.sum()]
+    boxes = [
+        [s[0].start, s[1].start, s[0].stop, s[1].stop, int(area), {k}]
+        for k, (s, area) in enumerate(zip(ndimage.find_objects(labels), areas), start=1)
+        if area >= MIN_AREA * areas.sum()
+    ]
     pieces = []
     for top, left, bottom, right, _, members in _merge_columns(boxes):
         own = np.isin(labels[top:bottom, left:right], list(members))

@@ -11,13 +11,14 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import keras
 import numpy as np
 import tensorflow as tf
 
 from .augment import augment_batch
-from .config import ModelConfig, TrainConfig
+from .config import AugmentConfig, ModelConfig, TrainConfig
 from .evaluation import evaluate
 from .inference import predict
 from .models import build_model
@@ -93,14 +94,25 @@ def recalibrate_batch_norm(model: keras.Model, images: np.ndarray) -> None:
 class _Progress(keras.callbacks.Callback):
     """Relays progress, honours cancellation, keeps the best weights, stops early."""
 
-    def __init__(self, epochs, batches, patience, train_x, val_x, val_y, on_batch, on_epoch, cancel):
+    def __init__(
+        self,
+        epochs: int,
+        batches: int,
+        patience: int,
+        train_x: np.ndarray,
+        val_x: np.ndarray,
+        val_y: np.ndarray,
+        on_batch: Callable[[BatchProgress], None] | None,
+        on_epoch: Callable[[EpochProgress], None] | None,
+        cancel: threading.Event | None,
+    ) -> None:
         super().__init__()
         self.epochs, self.batches, self.patience = epochs, batches, patience
         self.train_x, self.val_x, self.val_y = train_x, val_x, val_y
         self.on_batch, self.on_epoch, self.cancel = on_batch, on_epoch, cancel
         self.history: list[dict] = []
         self.best_score = -np.inf
-        self.best_weights = None
+        self.best_weights: list[np.ndarray] | None = None
         self.best_epoch: int | None = None
         self.wait = 0
         self.cancelled = self.stopped_early = False
@@ -110,20 +122,28 @@ class _Progress(keras.callbacks.Callback):
     def _elapsed(self) -> float:
         return time.perf_counter() - self.start
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self.epoch = epoch + 1
 
-    def on_train_batch_end(self, batch, logs=None):
+    def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         logs = logs or {}
         if self.on_batch is not None:
-            self.on_batch(BatchProgress(self.epoch, self.epochs, batch + 1, self.batches,
-                                        float(logs.get("loss", np.nan)),
-                                        float(logs.get("accuracy", np.nan)), self._elapsed()))
+            self.on_batch(
+                BatchProgress(
+                    self.epoch,
+                    self.epochs,
+                    batch + 1,
+                    self.batches,
+                    float(logs.get("loss", np.nan)),
+                    float(logs.get("accuracy", np.nan)),
+                    self._elapsed(),
+                )
+            )
         if self.cancel is not None and self.cancel.is_set():
             self.cancelled = True
             self.model.stop_training = True
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         logs = logs or {}
         if self.cancelled:
             return  # A cut-short epoch was never fully seen: keep no figures from it.
@@ -135,13 +155,20 @@ class _Progress(keras.callbacks.Callback):
             val_loss, val_accuracy = scores.loss, scores.accuracy
         lr = self.model.optimizer.learning_rate
         progress = EpochProgress(
-            epoch + 1, self.epochs, float(logs["loss"]), float(logs["accuracy"]), val_loss,
-            val_accuracy, float(keras.ops.convert_to_numpy(lr)), self._elapsed())
+            epoch + 1,
+            self.epochs,
+            float(logs["loss"]),
+            float(logs["accuracy"]),
+            val_loss,
+            val_accuracy,
+            float(keras.ops.convert_to_numpy(lr)),
+            self._elapsed(),
+        )
         self.history.append(progress.as_dict())
         if self.on_epoch is not None:
             self.on_epoch(progress)
         # Higher is better: validation accuracy, else minus the training loss.
-        score = progress.val_accuracy if val_accuracy is not None else -progress.loss
+        score = val_accuracy if val_accuracy is not None else -progress.loss
         if score > self.best_score:
             self.best_score, self.best_epoch, self.wait = score, epoch + 1, 0
             self.best_weights = self.model.get_weights()
@@ -151,7 +178,7 @@ class _Progress(keras.callbacks.Callback):
                 self.stopped_early = True
                 self.model.stop_training = True
 
-    def on_train_end(self, logs=None):
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         if self.best_weights is not None:
             self.model.set_weights(self.best_weights)
         elif not tf.distribute.has_strategy():
@@ -159,7 +186,9 @@ class _Progress(keras.callbacks.Callback):
             recalibrate_batch_norm(self.model, self.train_x[:RECALIBRATE_IMAGES])
 
 
-def split_data(images: np.ndarray, labels: np.ndarray, config: TrainConfig):
+def split_data(
+    images: np.ndarray, labels: np.ndarray, config: TrainConfig
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Shuffle with the config's seed, apply ``limit``, then hold out ``validation_size``.
 
     Returns ``(train_x, train_y, val_x, val_y)``, uint8 ``(N, 28, 28)`` and ``(N,)`` arrays.
@@ -171,20 +200,26 @@ def split_data(images: np.ndarray, labels: np.ndarray, config: TrainConfig):
     n_train = len(images) - n_val
     if config.limit is not None:
         n_train = min(n_train, config.limit)
-    val_idx, train_idx = order[:n_val], order[n_val:n_val + n_train]
+    val_idx, train_idx = order[:n_val], order[n_val : n_val + n_train]
     if n_train < 1:
         raise ValueError("no training images left after the validation split")
     return images[train_idx], labels[train_idx], images[val_idx], labels[val_idx]
 
 
-def make_dataset(images, labels, batch_size, augment=None, shuffle_seed=None) -> tf.data.Dataset:
+def make_dataset(
+    images: np.ndarray,
+    labels: np.ndarray,
+    batch_size: int,
+    augment: AugmentConfig | None = None,
+    shuffle_seed: int | None = None,
+) -> tf.data.Dataset:
     """A ``tf.data`` pipeline of ``((B, 28, 28, 1) float32 in [0, 1], (B,) int32)`` batches."""
     ds = tf.data.Dataset.from_tensor_slices((images, labels.astype(np.int32)))
     if shuffle_seed is not None:
         ds = ds.shuffle(len(images), seed=shuffle_seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch_size)
 
-    def prepare(x, y):
+    def prepare(x: tf.Tensor, y: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         x = tf.cast(x[..., tf.newaxis], tf.float32) / PIXEL_MAX  # scale to [0, 1]
         if augment is not None:
             x = augment_batch(x, augment)
@@ -199,8 +234,11 @@ def _optimizer(config: TrainConfig, steps_per_epoch: int) -> keras.optimizers.Op
     warmup = min(int(config.warmup_epochs * steps_per_epoch), total // 10)
     # Warm up from a tenth of the rate, then cosine-decay to zero by the last step.
     schedule = keras.optimizers.schedules.CosineDecay(
-        initial_learning_rate=config.learning_rate / 10, decay_steps=max(1, total - warmup),
-        warmup_target=config.learning_rate, warmup_steps=warmup)
+        initial_learning_rate=config.learning_rate / 10,
+        decay_steps=max(1, total - warmup),
+        warmup_target=config.learning_rate,
+        warmup_steps=warmup,
+    )
     if config.optimizer == "sgd":
         return keras.optimizers.SGD(schedule, momentum=0.9, nesterov=True)
     if config.optimizer == "rmsprop":
@@ -244,11 +282,17 @@ def train(
             loss=keras.losses.SparseCategoricalCrossentropy(),
             metrics=["accuracy"],
         )
-    progress = _Progress(train_config.epochs, steps, train_config.patience, train_x, val_x, val_y,
-                         on_batch, on_epoch, cancel)
+    progress = _Progress(
+        train_config.epochs, steps, train_config.patience, train_x, val_x, val_y, on_batch, on_epoch, cancel
+    )
     start = time.perf_counter()
     # Validation is done by the callback, after fixing batch-norm statistics in short runs.
     model.fit(train_ds, epochs=train_config.epochs, callbacks=[progress], shuffle=False, verbose=0)
-    return TrainResult(model=model, history=progress.history, seconds=time.perf_counter() - start,
-                       cancelled=progress.cancelled, stopped_early=progress.stopped_early,
-                       best_epoch=progress.best_epoch)
+    return TrainResult(
+        model=model,
+        history=progress.history,
+        seconds=time.perf_counter() - start,
+        cancelled=progress.cancelled,
+        stopped_early=progress.stopped_early,
+        best_epoch=progress.best_epoch,
+    )

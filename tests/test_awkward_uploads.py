@@ -1,4 +1,4 @@
-"""Awkward files (tests/awkward_files.py) through the upload page's own code path, through the page
+"""Awkward files (tests/support/awkward_files.py) through the upload page's own code path, through the page
 itself, and through the command line: each gets its digit or a message that says what is wrong
 with it, never an exception or a traceback, and the next upload still works."""
 
@@ -15,15 +15,17 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-import pages
-from digit_core import strokes
 from digit_core.predictions import UNEXPECTED, predict_uploads
 from digit_core.preprocess import MAX_IMAGE_BYTES, MAX_UPLOAD_MB
 from digit_core.registry import load_model
-from tests.awkward_files import BROWSER_MB, CORPUS, LARGE, make_corpus
+from tests.support import strokes
+from tests.support.awkward_files import BROWSER_MB, CORPUS, LARGE, make_corpus
+from tests.support.helpers import script
+from ui import widgets
+from ui.navigation import DRAW
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGE = str(ROOT / "pages" / "1_✏️_Draw_and_Predict.py")
+PAGE = script(DRAW)
 NAMES = [name for name, *_ in CORPUS + LARGE]
 
 
@@ -58,10 +60,29 @@ def assert_outcome(case, result):
 
 
 # The files the issue asks for by kind; the corpus has more.
-REQUIRED = {"empty.png", "truncated.png", "truncated.jpg", "notes.png", "page.png", "drawing.svg", "scan.pdf",
-            "bomb.png", "tiny_1x1.png", "strip_10000x50.png", "animated.gif", "grey16.png", "cmyk.jpg",
-            "palette_transparent.png", "transparent.png", "white.png", "black.png", "noise.png",
-            "exif_rotated.jpg", "large_scan.bmp", "photo_really_jpeg.gif"}
+REQUIRED = {
+    "empty.png",
+    "truncated.png",
+    "truncated.jpg",
+    "notes.png",
+    "page.png",
+    "drawing.svg",
+    "scan.pdf",
+    "bomb.png",
+    "tiny_1x1.png",
+    "strip_10000x50.png",
+    "animated.gif",
+    "grey16.png",
+    "cmyk.jpg",
+    "palette_transparent.png",
+    "transparent.png",
+    "white.png",
+    "black.png",
+    "noise.png",
+    "exif_rotated.jpg",
+    "large_scan.bmp",
+    "photo_really_jpeg.gif",
+}
 
 
 def test_the_corpus_has_every_kind_of_awkward_file(corpus):
@@ -109,12 +130,16 @@ def test_the_upload_size_limit_is_set_once_and_streamlit_agrees():
 
 
 # The uploader itself refuses a .svg name, so the SVG comes named .png.
-NASTY = {"truncated.png": "damaged or truncated", "bomb.png": "too many pixels",
-         "vector.png": "SVG (vector) drawing", "noise.png": "not look like a digit"}
+NASTY = {
+    "truncated.png": "damaged or truncated",
+    "bomb.png": "too many pixels",
+    "vector.png": "SVG (vector) drawing",
+    "noise.png": "not look like a digit",
+}
 
 
 def test_the_upload_tab_names_each_bad_file_and_still_reads_the_good_one(corpus, monkeypatch):
-    monkeypatch.setattr(pages, "canvas_image_ui", lambda key, *args: None)
+    monkeypatch.setattr(widgets, "canvas_image_ui", lambda key, *args: None)
     at = AppTest.from_file(PAGE, default_timeout=120).run()
     files = [(*read(corpus, name), "image/png") for name in [*NASTY, "photo.jpg"]]
     at.file_uploader(key="draw_uploads").set_value(files).run()
@@ -130,9 +155,15 @@ def test_the_upload_tab_names_each_bad_file_and_still_reads_the_good_one(corpus,
 
 
 def run_predict(*files):
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    return subprocess.run([sys.executable, "-m", "digit_core", "predict", *map(str, files)],
-                          capture_output=True, text=True, env=env, cwd=ROOT, timeout=600)
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    return subprocess.run(
+        [sys.executable, "-m", "digit_core", "predict", *map(str, files)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=600,
+    )
 
 
 def test_the_command_line_reports_each_file_and_fails_when_any_file_failed(corpus):
@@ -157,12 +188,18 @@ def test_the_command_line_exits_0_when_every_file_is_a_readable_digit(corpus):
     done = run_predict(*(folder / name for name in names))
     assert done.returncode == 0, done.stdout + done.stderr[-2000:]
     assert [json.loads(line)["digit"] for line in done.stdout.splitlines()] == [
-        cases[name].digit for name in names]
+        cases[name].digit for name in names
+    ]
 
 
 def test_the_corpus_script_writes_the_files_to_a_folder(tmp_path):
-    done = subprocess.run([sys.executable, str(ROOT / "tests" / "awkward_files.py"), str(tmp_path / "out"),
-                           "--no-large"], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.support.awkward_files", str(tmp_path / "out"), "--no-large"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     written = sorted(path.name for path in (tmp_path / "out").iterdir())
     assert written == sorted(name for name, *_ in CORPUS)

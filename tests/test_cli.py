@@ -10,18 +10,24 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from digit_core import strokes
 from digit_core.config import ANNConfig
 from digit_core.models import build_ann
 from digit_core.registry import save_model
+from tests.support import strokes
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def run_cli(*args, env_extra=None):
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3", **(env_extra or {})}
-    return subprocess.run([sys.executable, "-m", "digit_core", *map(str, args)], capture_output=True,
-                          text=True, env=env, cwd=ROOT, timeout=600)
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **(env_extra or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "digit_core", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=600,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -93,8 +99,24 @@ def test_train_refuses_to_replace_a_model_without_overwrite(tiny_registry):
 
 def test_train_then_evaluate_then_list(mnist, tmp_path):
     env = {"DIGIT_DATA_DIR": os.environ.get("DIGIT_DATA_DIR", "")}
-    done = run_cli("--models-dir", tmp_path, "train", "--arch", "cnn", "--name", "quick", "--limit", "500",
-                   "--epochs", "1", "--batch-size", "32", "--width", "0.5", env_extra=env)
+    done = run_cli(
+        "--models-dir",
+        tmp_path,
+        "train",
+        "--arch",
+        "cnn",
+        "--name",
+        "quick",
+        "--limit",
+        "500",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "32",
+        "--width",
+        "0.5",
+        env_extra=env,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     accuracy = float(done.stdout.split("test accuracy")[1].strip().rstrip("%")) / 100
     assert accuracy > 0.5
@@ -118,13 +140,14 @@ def test_the_handwriting_set_moves_between_machines_and_a_bad_archive_imports_no
     here = HandwritingStore(tmp_path / "here.sqlite")
     for digit in range(10):
         image = np.zeros((28, 28), np.float32)
-        image[digit + 5: digit + 12, 8:20] = 1.0
+        image[digit + 5 : digit + 12, 8:20] = 1.0
         here.add(image, digit)
     (tmp_path / "broken.zip").write_bytes(b"PK\x03\x04 not really")
     exported = run_cli("collect-export", "--db", tmp_path / "here.sqlite", tmp_path / "set.zip")
     assert exported.returncode == 0, exported.stderr
-    imported = run_cli("collect-import", "--db", tmp_path / "there.sqlite", tmp_path / "set.zip",
-                       tmp_path / "broken.zip")
+    imported = run_cli(
+        "collect-import", "--db", tmp_path / "there.sqlite", tmp_path / "set.zip", tmp_path / "broken.zip"
+    )
     assert imported.returncode == 1  # one archive failed
     assert "added 10 samples" in imported.stderr and "broken.zip: nothing imported" in imported.stderr
     there = HandwritingStore(tmp_path / "there.sqlite")

@@ -24,8 +24,12 @@ from digit_core.models import build_ann, build_cnn, build_model
 
 @pytest.mark.parametrize(
     ("config", "field", "value"),
-    [(ANNConfig(), "units", (8,)), (CNNConfig(), "width", 2.0), (AugmentConfig(), "rotation", 0.0),
-     (TrainConfig(), "epochs", 99)],
+    [
+        (ANNConfig(), "units", (8,)),
+        (CNNConfig(), "width", 2.0),
+        (AugmentConfig(), "rotation", 0.0),
+        (TrainConfig(), "epochs", 99),
+    ],
 )
 def test_configs_are_frozen(config, field, value):
     with pytest.raises(dataclasses.FrozenInstanceError):
@@ -70,8 +74,15 @@ def test_cnn_width_nan_is_rejected():
         CNNConfig(width=float("nan"))
 
 
-@pytest.mark.parametrize("config", [ANNConfig(), ANNConfig(units=(32, 16, 8), dropout=0.1), CNNConfig(),
-                                    CNNConfig(filters=(8, 16, 32), width=0.5, dense_units=64, dropout=0.0)])
+@pytest.mark.parametrize(
+    "config",
+    [
+        ANNConfig(),
+        ANNConfig(units=(32, 16, 8), dropout=0.1),
+        CNNConfig(),
+        CNNConfig(filters=(8, 16, 32), width=0.5, dense_units=64, dropout=0.0),
+    ],
+)
 def test_model_config_round_trips_through_json(config):
     values = json.loads(json.dumps(to_dict(config)))
     assert model_config_from_dict(arch_of(config), values) == config
@@ -114,8 +125,9 @@ TINY_ANN = ANNConfig(units=(16,))
 TINY_CNN = CNNConfig(filters=(4,), dense_units=8)
 
 
-@pytest.mark.parametrize("build", [lambda: build_ann(TINY_ANN), lambda: build_cnn(TINY_CNN)],
-                         ids=["ann", "cnn"])
+@pytest.mark.parametrize(
+    "build", [lambda: build_ann(TINY_ANN), lambda: build_cnn(TINY_CNN)], ids=["ann", "cnn"]
+)
 def test_built_models_take_28x28x1_and_output_10_probabilities(build):
     model = build()
     assert tuple(model.inputs[0].shape) == (None, 28, 28, 1)
@@ -131,8 +143,11 @@ def test_built_models_take_28x28x1_and_output_10_probabilities(build):
 
 def test_ann_has_one_hidden_dense_layer_per_configured_unit():
     model = build_ann(ANNConfig(units=(16, 8)))
-    hidden = [layer.units for layer in model.layers
-              if isinstance(layer, keras.layers.Dense) and layer.name != "probabilities"]
+    hidden = [
+        layer.units
+        for layer in model.layers
+        if isinstance(layer, keras.layers.Dense) and layer.name != "probabilities"
+    ]
     assert hidden == [16, 8]
 
 

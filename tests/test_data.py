@@ -24,8 +24,9 @@ def idx_bytes(array: np.ndarray, magic: int | None = None, count: int | None = N
     """The IDX encoding of a uint8 array: big-endian magic, dimensions, then the raw bytes."""
     array = np.asarray(array, dtype=np.uint8)
     if array.ndim == 3:
-        header = struct.pack(">IIII", magic or data.IMAGES_MAGIC, len(array) if count is None else count,
-                             *array.shape[1:])
+        header = struct.pack(
+            ">IIII", magic or data.IMAGES_MAGIC, len(array) if count is None else count, *array.shape[1:]
+        )
     else:
         header = struct.pack(">II", magic or data.LABELS_MAGIC, len(array) if count is None else count)
     return header + array.tobytes()
@@ -47,14 +48,20 @@ def make_split(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return images, labels
 
 
-def write_mnist_folder(folder: Path, gz: bool = True, n_train: int = 12, n_test: int = 7,
-                       **overrides: np.ndarray) -> dict[str, np.ndarray]:
+def write_mnist_folder(
+    folder: Path, gz: bool = True, n_train: int = 12, n_test: int = 7, **overrides: np.ndarray
+) -> dict[str, np.ndarray]:
     """Four IDX files like the official ones; ``overrides`` replace any of the four arrays."""
     folder.mkdir(parents=True, exist_ok=True)
     train_images, train_labels = make_split(n_train, seed=1)
     test_images, test_labels = make_split(n_test, seed=2)
-    arrays = {"train_images": train_images, "train_labels": train_labels,
-              "test_images": test_images, "test_labels": test_labels, **overrides}
+    arrays = {
+        "train_images": train_images,
+        "train_labels": train_labels,
+        "test_images": test_images,
+        "test_labels": test_labels,
+        **overrides,
+    }
     for key, stem in IDX_FILES.items():
         write_bytes(folder / (stem + (".gz" if gz else "")), idx_bytes(arrays[key]))
     return arrays
@@ -233,8 +240,13 @@ def test_corrupt_file_in_the_data_folder_surfaces_through_load_mnist(isolated, m
 def write_npz(path: Path, n_train: int = 6, n_test: int = 4, seed: int = 0, **overrides) -> dict:
     train_images, train_labels = make_split(n_train, seed=seed)
     test_images, test_labels = make_split(n_test, seed=seed + 100)
-    arrays = {"x_train": train_images, "y_train": train_labels,
-              "x_test": test_images, "y_test": test_labels, **overrides}
+    arrays = {
+        "x_train": train_images,
+        "y_train": train_labels,
+        "x_test": test_images,
+        "y_test": test_labels,
+        **overrides,
+    }
     path.parent.mkdir(parents=True, exist_ok=True)
     np.savez(path, **arrays)
     return arrays
@@ -325,9 +337,16 @@ def test_load_mnist_without_download_and_no_data_raises_not_found(isolated):
 
 def test_importing_digit_core_data_does_not_import_tensorflow():
     result = subprocess.run(
-        [sys.executable, "-c", "import digit_core.data, sys; assert 'tensorflow' not in sys.modules; "
-                               "assert 'keras' not in sys.modules"],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-c",
+            "import digit_core.data, sys; assert 'tensorflow' not in sys.modules; "
+            "assert 'keras' not in sys.modules",
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
 

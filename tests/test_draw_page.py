@@ -1,27 +1,28 @@
 """The Draw & Predict page through AppTest, with the canvas replaced by drawings made here."""
 
 import io
-from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-import pages
-from digit_core import strokes
 from digit_core.handwriting import DB_ENV, HandwritingStore
 from digit_core.inference import predict
 from digit_core.preprocess import to_mnist
 from digit_core.registry import load_model
-from tests.helpers import block, elements
+from tests.support import strokes
+from tests.support.helpers import block, elements, script
+from ui import widgets
+from ui.navigation import DRAW
 
-PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "1_✏️_Draw_and_Predict.py")
+PAGE = script(DRAW)
 
 
 def drawing(digit, **style):
-    return strokes.draw_digit(digit, strokes.Style(width=18, **style), ink=(255, 255, 255, 255),
-                              paper=(0, 0, 0, 255))
+    return strokes.draw_digit(
+        digit, strokes.Style(width=18, **style), ink=(255, 255, 255, 255), paper=(0, 0, 0, 255)
+    )
 
 
 def number(digits, size=(700, 200)):
@@ -34,7 +35,7 @@ def number(digits, size=(700, 200)):
 
 def run_page(monkeypatch, canvases: dict, setup=None):
     """Run the page with ``canvases`` mapping canvas keys to the images they return."""
-    monkeypatch.setattr(pages, "canvas_image_ui", lambda key, *args: canvases.get(key))
+    monkeypatch.setattr(widgets, "canvas_image_ui", lambda key, *args: canvases.get(key))
     at = AppTest.from_file(PAGE, default_timeout=120)
     if setup:
         setup(at)
@@ -106,10 +107,12 @@ def png(array):
 def test_uploads_get_their_own_results_and_a_bad_file_its_own_message(monkeypatch):
     at = run_page(monkeypatch, {})
     on_paper = strokes.draw_digit(5, strokes.Style(width=18), ink=(0, 0, 0, 255), paper=(255, 255, 255, 255))
-    at.file_uploader(key="draw_uploads").set_value([
-        ("five.png", png(on_paper), "image/png"),
-        ("broken.png", b"\x89PNG\r\n\x1a\n not really", "image/png"),
-    ]).run()
+    at.file_uploader(key="draw_uploads").set_value(
+        [
+            ("five.png", png(on_paper), "image/png"),
+            ("broken.png", b"\x89PNG\r\n\x1a\n not really", "image/png"),
+        ]
+    ).run()
     assert not at.exception
     table = at.dataframe[0].value
     assert table["file"].tolist() == ["five.png", "broken.png"]
@@ -229,4 +232,12 @@ def test_a_scribble_is_flagged_as_not_a_digit_while_the_guess_is_still_shown(mon
 
 def test_a_clear_digit_is_not_flagged(monkeypatch):
     at = run_page(monkeypatch, {"draw_canvas": drawing(4)})
-    assert not any("does not look like a digit" in w.value for w in at.warning)
+    assert not at.exception
+    # What the page shows after reading the canvas: the answer, its chart, what the model saw ...
+    prediction = block(at, "prediction")
+    assert [m.value for m in elements(prediction, "Metric")] == ["4"]
+    assert [chart.type for chart in elements(prediction, "UnknownElement")] == ["vega_lite_chart"]
+    captions = [caption for image in elements(at._tree, "Image") for caption in image.captions]
+    assert "What the model sees (28×28)" in captions
+    # ... and no flag on it.
+    assert not elements(prediction, "Warning") and not at.warning

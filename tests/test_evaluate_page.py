@@ -7,14 +7,16 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from digit_core import data, strokes
+from digit_core import data
 from digit_core.evaluation import cell, evaluate
 from digit_core.inference import predict
 from digit_core.preprocess import to_mnist
 from digit_core.registry import load_model, read_card
-from tests.helpers import block, elements, write_idx
+from tests.support import strokes
+from tests.support.helpers import block, elements, script, write_idx
+from ui.navigation import EVALUATE
 
-PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "2_📊_Evaluate.py")
+PAGE = script(EVALUATE)
 
 
 @pytest.fixture(scope="module")
@@ -22,8 +24,9 @@ def drawn_set(tmp_path_factory):
     """A small MNIST-format data set of our own drawn digits (the test split is what counts)."""
     rng = np.random.default_rng(5)
     labels = np.arange(200) % 10
-    images = np.stack([(to_mnist(strokes.draw_digit(d, strokes.random_style(rng), rng)) * 255).round()
-                       for d in labels]).astype(np.uint8)
+    images = np.stack(
+        [(to_mnist(strokes.draw_digit(d, strokes.random_style(rng), rng)) * 255).round() for d in labels]
+    ).astype(np.uint8)
     folder = tmp_path_factory.mktemp("drawn")
     for split in ("train", "t10k"):
         write_idx(folder / f"{split}-images-idx3-ubyte.gz", images)
@@ -82,7 +85,8 @@ def test_choosing_a_confusion_cell_shows_exactly_its_images(monkeypatch, drawn_s
     assert len(gallery.value) == len(expected[:40])
     assert gallery.captions == [f"{probabilities[i, predicted]:.0%}" for i in expected[:40]]
     assert f"**{len(expected):,}** test images of a **{true}** predicted as **{predicted}**" in [
-        m.value.split(" (the first")[0] for m in at.markdown]
+        m.value.split(" (the first")[0] for m in at.markdown
+    ]
 
 
 def test_comparing_two_models_shows_both(monkeypatch, drawn_set):
@@ -138,8 +142,9 @@ def test_the_handwriting_set_is_evaluated_like_mnist_and_shown_beside_it(monkeyp
     store = HandwritingStore(tmp_path / "hw.sqlite")
     store.add_many(images[:60], labels[:60])
     monkeypatch.setenv(DB_ENV, str(store.path))
-    expected = {name: evaluate(predict(load_model(name), images[:60]), labels[:60])
-                for name in ("cnn", "ann")}
+    expected = {
+        name: evaluate(predict(load_model(name), images[:60]), labels[:60]) for name in ("cnn", "ann")
+    }
 
     at = run_page(monkeypatch, folder).radio(key="eval_source").set_value("My handwriting").run()
     assert not at.exception
@@ -163,8 +168,9 @@ def test_an_empty_handwriting_set_says_how_to_fill_it(monkeypatch, drawn_set, tm
     assert not at.metric  # must not: show MNIST figures as if they were the handwriting's
 
 
-def test_the_versus_tab_adds_the_handwriting_set_even_when_mnist_is_the_test_set(monkeypatch, drawn_set,
-                                                                                 tmp_path):
+def test_the_versus_tab_adds_the_handwriting_set_even_when_mnist_is_the_test_set(
+    monkeypatch, drawn_set, tmp_path
+):
     from digit_core.handwriting import DB_ENV, HandwritingStore
 
     folder, images, labels = drawn_set
@@ -172,6 +178,7 @@ def test_the_versus_tab_adds_the_handwriting_set_even_when_mnist_is_the_test_set
     store.add_many(images[:20], labels[:20])
     monkeypatch.setenv(DB_ENV, str(store.path))
     at = run_page(monkeypatch, folder)
+    assert not at.exception
     table = elements(block(at, "eval_versus"), "Dataframe")[0].value.set_index("model")
     expected = evaluate(predict(load_model("ann"), images[:20]), labels[:20]).accuracy
     assert table.loc["ann", "my handwriting"] == pytest.approx(expected)

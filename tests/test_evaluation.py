@@ -131,16 +131,24 @@ def test_precision_is_zero_not_nan_for_a_digit_never_predicted():
 def test_per_class_rows_are_json_ready_and_match_arrays(probs):
     rows = evaluate(probs, TRUE).per_class()
     assert [r["digit"] for r in rows] == list(range(10))
-    assert rows[0] == {"digit": 0, "precision": pytest.approx(0.5), "recall": pytest.approx(2 / 3),
-                       "f1": pytest.approx(4 / 7), "support": 3}
+    assert rows[0] == {
+        "digit": 0,
+        "precision": pytest.approx(0.5),
+        "recall": pytest.approx(2 / 3),
+        "f1": pytest.approx(4 / 7),
+        "support": 3,
+    }
     assert all(type(r["support"]) is int and type(r["f1"]) is float for r in rows)
 
 
 @pytest.mark.parametrize(
     ("probabilities", "labels", "message"),
     [
-        (np.full((3, 9), 1 / 9), np.array([0, 1, 2]),
-         r"probabilities must have shape \(N, 10\), got \(3, 9\)"),
+        (
+            np.full((3, 9), 1 / 9),
+            np.array([0, 1, 2]),
+            r"probabilities must have shape \(N, 10\), got \(3, 9\)",
+        ),
         (np.full((3,), 0.1), np.array([0, 1, 2]), r"probabilities must have shape \(N, 10\)"),
         (np.full((3, 10), 0.1), np.array([0, 1]), r"labels must have shape \(3,\), got \(2,\)"),
         (np.full((3, 10), 0.1), np.array([[0, 1, 2]]), r"labels must have shape \(3,\)"),
@@ -149,8 +157,16 @@ def test_per_class_rows_are_json_ready_and_match_arrays(probs):
         (np.full((3, 10), 0.1), np.array([0.0, 1.0, 2.0]), r"labels must be integers"),
         (np.zeros((0, 10)), np.zeros((0,), dtype=np.int64), "empty"),
     ],
-    ids=["nine-columns", "one-dimensional", "too-few-labels", "labels-2d", "label-10", "label-negative",
-         "float-labels", "empty"],
+    ids=[
+        "nine-columns",
+        "one-dimensional",
+        "too-few-labels",
+        "labels-2d",
+        "label-10",
+        "label-negative",
+        "float-labels",
+        "empty",
+    ],
 )
 def test_evaluate_rejects_bad_input_with_a_clear_message(probabilities, labels, message):
     with pytest.raises(ValueError, match=message):
@@ -217,7 +233,10 @@ def test_disagreements_say_who_was_right():
     first, second = np.eye(10)[[1, 2, 5, 6]], np.eye(10)[[1, 7, 3, 8]]
     found = disagreements(first, second, labels)
     assert [(d.index, d.first, d.second, d.right) for d in found] == [
-        (1, 2, 7, "first"), (2, 5, 3, "second"), (3, 6, 8, "neither")]
+        (1, 2, 7, "first"),
+        (2, 5, 3, "second"),
+        (3, 6, 8, "neither"),
+    ]
 
 
 def test_csv_exports_hold_the_matrix_and_the_per_digit_metrics():

@@ -6,24 +6,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from digit_core import registry, strokes
+from digit_core import registry
 from digit_core.config import TrainConfig
 from digit_core.finetune import FineTuneSpec, auto_repeat, fine_tune, mix, split_set
 from digit_core.jobs import FINISHED, Runner
-from digit_core.preprocess import to_mnist
+from tests.support.datasets import sideways_writer
 
 ROOT = Path(__file__).resolve().parent.parent
 WAIT_S = 300
-
-
-def sideways_writer(count: int, seed: int = 3):
-    """A writer whose digits lie on their side: drawn digits turned 90 degrees, which MNIST
-    models misread, as a very unusual hand would be."""
-    rng = np.random.default_rng(seed)
-    labels = np.arange(count) % 10
-    images = np.stack([np.rot90(to_mnist(strokes.draw_digit(d, strokes.random_style(rng), rng)))
-                       for d in labels])
-    return (images * 255).round().astype(np.uint8), labels.astype(np.uint8)
 
 
 def test_split_keeps_a_share_of_every_digit_apart():
@@ -46,8 +36,9 @@ def test_a_sample_saved_twice_is_never_both_trained_on_and_measured():
 
 def test_mix_repeats_the_handwriting_beside_the_mnist_images_and_validates_on_mnist_only(mnist):
     images, labels = sideways_writer(20)
-    (mixed_x, mixed_y), (val_x, val_y) = mix(mnist, images, labels, mnist_count=100, repeat=3,
-                                             validation_size=50)
+    (mixed_x, mixed_y), (val_x, val_y) = mix(
+        mnist, images, labels, mnist_count=100, repeat=3, validation_size=50
+    )
     assert len(mixed_x) == len(mixed_y) == 160 and len(val_x) == len(val_y) == 50
     assert (mixed_x[100:103] == images[0]).all() and mixed_y[100:103].tolist() == [labels[0]] * 3
     handwriting = {x.tobytes() for x in images}
@@ -62,8 +53,13 @@ def test_fine_tuning_improves_the_held_out_handwriting_and_keeps_mnist(mnist, tm
     images, labels = sideways_writer(300)
     spec = FineTuneSpec("ann", images, labels, held_out=0.25, mnist_images=2000)
     config = TrainConfig(epochs=4, batch_size=64, learning_rate=1e-3, validation_size=300, augment=None)
-    result = fine_tune(spec, config, mnist, lambda n: registry.load_model(n, tmp_path),
-                       lambda n: registry.read_card(n, tmp_path))
+    result = fine_tune(
+        spec,
+        config,
+        mnist,
+        lambda n: registry.load_model(n, tmp_path),
+        lambda n: registry.read_card(n, tmp_path),
+    )
     assert result.held_out == 80
     assert result.handwriting_before < 0.5, "the base model should not read a sideways hand already"
     assert result.handwriting_after > result.handwriting_before + 0.3
@@ -82,8 +78,9 @@ def test_a_fine_tuning_job_reports_handwriting_before_and_after(mnist, tmp_path,
     card = registry.read_card("ann")
     from digit_core.config import model_config_from_dict
 
-    job = Runner().start(model_config_from_dict("ann", card["config"]), config, lambda: mnist,
-                         owner="ada", fine_tune=spec)
+    job = Runner().start(
+        model_config_from_dict("ann", card["config"]), config, lambda: mnist, owner="ada", fine_tune=spec
+    )
     assert job.join(WAIT_S)
     snap = job.snapshot()
     assert snap.state == FINISHED, snap.error

@@ -1,8 +1,10 @@
 """The handwriting set: SQLite round trip, concurrent writers, damaged and locked files, and
 exports that move between machines (a malformed one imports nothing)."""
 
+import contextlib
 import csv
 import io
+import logging
 import sqlite3
 import threading
 import zipfile
@@ -17,7 +19,7 @@ from digit_core.handwriting import HandwritingError, HandwritingStore, drawing_p
 def digit_image(value: int) -> np.ndarray:
     """A recognisable (28, 28) float image in [0, 1], different for each ``value``."""
     image = np.zeros((28, 28), np.float32)
-    image[4 + value % 20: 8 + value % 20, 4:24] = 1.0
+    image[4 + value % 20 : 8 + value % 20, 4:24] = 1.0
     image[10, value % 28] = 0.5
     return image
 
@@ -153,26 +155,60 @@ def npz(**arrays) -> bytes:
 MALFORMED = {
     "not a zip at all": ("set.zip", b"PK\x03\x04 broken", "not a readable zip"),
     "no labels.csv": ("set.zip", zip_of({"a.png": png()}), "no labels.csv"),
-    "a missing image": ("set.zip", zip_of({"labels.csv": labels_csv([("a.png", 1), ("b.png", 2)]),
-                                           "a.png": png()}), "'b.png' is not in the zip"),
-    "a label that is not a digit": ("set.zip", zip_of({
-        "labels.csv": labels_csv([("a.png", 1), ("b.png", "x")]), "a.png": png(), "b.png": png()}),
-        "not a digit"),
-    "a label out of range": ("set.zip", zip_of({"labels.csv": labels_csv([("a.png", 12)]), "a.png": png()}),
-                             "digits 0-9"),
-    "an image of the wrong size": ("set.zip", zip_of({"labels.csv": labels_csv([("a.png", 1), ("b.png", 1)]),
-                                                      "a.png": png(), "b.png": png((30, 28))}), "30x28"),
-    "a broken png": ("set.zip", zip_of({"labels.csv": labels_csv([("a.png", 1), ("b.png", 1)]),
-                                        "a.png": png(), "b.png": b"\x89PNG broken"}), "not a readable PNG"),
+    "a missing image": (
+        "set.zip",
+        zip_of({"labels.csv": labels_csv([("a.png", 1), ("b.png", 2)]), "a.png": png()}),
+        "'b.png' is not in the zip",
+    ),
+    "a label that is not a digit": (
+        "set.zip",
+        zip_of({"labels.csv": labels_csv([("a.png", 1), ("b.png", "x")]), "a.png": png(), "b.png": png()}),
+        "not a digit",
+    ),
+    "a label out of range": (
+        "set.zip",
+        zip_of({"labels.csv": labels_csv([("a.png", 12)]), "a.png": png()}),
+        "digits 0-9",
+    ),
+    "an image of the wrong size": (
+        "set.zip",
+        zip_of(
+            {"labels.csv": labels_csv([("a.png", 1), ("b.png", 1)]), "a.png": png(), "b.png": png((30, 28))}
+        ),
+        "30x28",
+    ),
+    "a broken png": (
+        "set.zip",
+        zip_of(
+            {
+                "labels.csv": labels_csv([("a.png", 1), ("b.png", 1)]),
+                "a.png": png(),
+                "b.png": b"\x89PNG broken",
+            }
+        ),
+        "not a readable PNG",
+    ),
     "npz without labels": ("set.npz", npz(images=np.zeros((2, 28, 28), np.uint8)), "'images' and 'labels'"),
-    "npz with mismatched counts": ("set.npz", npz(images=np.zeros((3, 28, 28), np.uint8),
-                                                  labels=np.array([1, 2])), "3 images"),
-    "npz of the wrong shape": ("set.npz", npz(images=np.zeros((2, 28, 20), np.uint8),
-                                              labels=np.array([1, 2])), "shape"),
-    "npz holding pickles": ("set.npz", npz(images=np.array([object()] * 2), labels=np.array([1, 2])),
-                            "shape"),
-    "a labels.csv too large to read": ("set.zip", zip_of({"labels.csv": "file,label\n" + "x" * (11 * 2**20)}),
-                                       "larger than 10 MB"),
+    "npz with mismatched counts": (
+        "set.npz",
+        npz(images=np.zeros((3, 28, 28), np.uint8), labels=np.array([1, 2])),
+        "3 images",
+    ),
+    "npz of the wrong shape": (
+        "set.npz",
+        npz(images=np.zeros((2, 28, 20), np.uint8), labels=np.array([1, 2])),
+        "shape",
+    ),
+    "npz holding pickles": (
+        "set.npz",
+        npz(images=np.array([object()] * 2), labels=np.array([1, 2])),
+        "shape",
+    ),
+    "a labels.csv too large to read": (
+        "set.zip",
+        zip_of({"labels.csv": "file,label\n" + "x" * (11 * 2**20)}),
+        "larger than 10 MB",
+    ),
     "a text file": ("set.txt", b"hello", "expected a .npz or a .zip"),
 }
 
@@ -204,3 +240,56 @@ def test_an_npz_declaring_too_many_samples_is_refused_before_it_is_loaded(store)
         tracemalloc.stop()
     assert peak < 10 * 2**20, f"{peak / 2**20:.0f} MB allocated: the arrays were unpacked"
     assert store.counts() == [0] * 10
+
+
+def fail_the_nth_new_row(path, n: int) -> None:
+    """Make the database itself refuse the ``n``-th row written from now on: a fault in the middle
+    of a write, wherever the code that writes is (a full disk, a crash would do the same)."""
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        (count,) = conn.execute("SELECT COUNT(*) FROM samples").fetchone()
+        conn.execute(
+            f"CREATE TRIGGER fault BEFORE INSERT ON samples WHEN (SELECT COUNT(*) FROM samples) >= "
+            f"{count + n - 1} BEGIN SELECT RAISE(ABORT, 'injected fault'); END"
+        )
+        conn.commit()
+
+
+@pytest.mark.parametrize("kind", ["npz", "zip"])
+def test_an_import_that_fails_half_way_through_writing_stores_none_of_it(store, tmp_path, kind):
+    source = HandwritingStore(tmp_path / "source.sqlite")
+    for i in range(5):
+        source.add(digit_image(i), i)
+    archive = source.export_npz() if kind == "npz" else source.export_zip()
+    store.add(digit_image(9), 9)
+    before = store.arrays()
+    fail_the_nth_new_row(store.path, 3)  # the first two rows of the import are written, then this
+
+    with pytest.raises(HandwritingError, match="injected fault"):
+        store.import_file(f"five.{kind}", archive)
+
+    assert fingerprint(*store.arrays()) == fingerprint(*before)  # must not: keep the first two rows
+    with contextlib.closing(sqlite3.connect(store.path)) as conn:
+        conn.execute("DROP TRIGGER fault")
+        conn.commit()
+    assert store.import_file(f"five.{kind}", archive) == 5  # the same file, once the fault is gone
+
+
+def test_imports_deletes_and_failures_are_logged(store, caplog):
+    with caplog.at_level(logging.INFO, logger="digit_core"):
+        sample = store.add(digit_image(1), 1)
+        store.import_file("set.npz", store.export_npz())
+        store.delete(sample)
+        with pytest.raises(HandwritingError):
+            store.import_file("set.txt", b"hello")  # refused before the database: nothing to log
+        store.path.write_bytes(b"this is not a database")
+        with pytest.raises(HandwritingError, match="damaged"):
+            store.counts()
+    messages = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "digit_core.handwriting"]
+    where = f"handwriting set {store.path}"
+    assert messages[:3] == [
+        ("INFO", f"{where}: importing 1 samples from set.npz"),
+        ("INFO", f"{where}: added 1 samples in one transaction"),
+        ("INFO", f"{where}: deleted sample {sample}"),
+    ]
+    assert messages[3][0] == "WARNING" and messages[3][1].startswith(f"{where}: DatabaseError")
+    assert len(messages) == 4

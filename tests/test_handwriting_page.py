@@ -1,20 +1,19 @@
 """The My handwriting page through AppTest: counts, gallery by digit, delete, export and import."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from digit_core.handwriting import DB_ENV, HandwritingStore
-from tests.helpers import block, elements
+from tests.support.helpers import block, elements, script
+from ui.navigation import HANDWRITING
 
-PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "4_📝_My_handwriting.py")
+PAGE = script(HANDWRITING)
 
 
 def bar(value: int) -> np.ndarray:
     image = np.zeros((28, 28), np.float32)
-    image[5 + value % 15: 10 + value % 15, 6:22] = 1.0
+    image[5 + value % 15 : 10 + value % 15, 6:22] = 1.0
     return image
 
 
@@ -32,6 +31,7 @@ def run_page() -> AppTest:
 
 def test_an_empty_set_says_how_to_fill_it(store):
     at = run_page()
+    assert not at.exception
     assert at.metric[0].value == "0"
     assert any("Draw & Predict" in i.value for i in at.info)
     assert not [b for b in at.get("download_button")]  # must not: offer to export nothing
@@ -71,4 +71,5 @@ def test_an_export_imports_back_and_a_malformed_archive_imports_nothing(store, t
 def test_a_damaged_database_gives_a_message_not_a_traceback(store):
     store.path.write_bytes(b"garbage" * 500)
     at = run_page()
+    assert not at.exception
     assert any("is damaged" in e.value for e in at.error)

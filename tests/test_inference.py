@@ -33,8 +33,9 @@ def direct(model, x: np.ndarray) -> np.ndarray:
 # --- as_model_input ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("shape", "n"), [((28, 28), 1), ((5, 28, 28), 5), ((5, 28, 28, 1), 5),
-                                          ((0, 28, 28), 0)])
+@pytest.mark.parametrize(
+    ("shape", "n"), [((28, 28), 1), ((5, 28, 28), 5), ((5, 28, 28, 1), 5), ((0, 28, 28), 0)]
+)
 def test_as_model_input_accepts_single_batched_and_channel_shapes(shape, n):
     raw = np.random.default_rng(1).random(shape, dtype=np.float32)
     x = as_model_input(raw)
@@ -61,8 +62,9 @@ def test_as_model_input_keeps_float_values_already_in_range():
     np.testing.assert_allclose(x[0, :, :, 0], raw, rtol=1e-6)
 
 
-@pytest.mark.parametrize("shape", [(28,), (27, 28), (28, 27), (3, 28, 28, 3), (2, 28, 28, 1, 1), (784,),
-                                   (2, 784)])
+@pytest.mark.parametrize(
+    "shape", [(28,), (27, 28), (28, 27), (3, 28, 28, 3), (2, 28, 28, 1, 1), (784,), (2, 784)]
+)
 def test_as_model_input_rejects_wrong_shapes(shape):
     with pytest.raises(ValueError, match=r"expected images of shape \(N, 28, 28\)"):
         as_model_input(np.zeros(shape, dtype=np.float32))
@@ -111,8 +113,7 @@ def test_batches_larger_than_chunk_match_chunk_by_chunk_calls(model):
 
     probs = predict(model, x)
 
-    manual = np.concatenate([direct(model, x[i:i + inference.CHUNK])
-                             for i in range(0, n, inference.CHUNK)])
+    manual = np.concatenate([direct(model, x[i : i + inference.CHUNK]) for i in range(0, n, inference.CHUNK)])
     assert probs.shape == (n, 10)
     np.testing.assert_allclose(probs, manual, rtol=1e-5, atol=1e-6)
 

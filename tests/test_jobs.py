@@ -1,13 +1,15 @@
 """The background training job without Streamlit: start, progress, stop, failure, one at a time,
 and saving only when asked."""
 
+import contextlib
+import logging
 import threading
 import time
 
 import numpy as np
 import pytest
 
-from digit_core import registry
+from digit_core import jobs, registry
 from digit_core.config import ANNConfig, TrainConfig
 from digit_core.data import Mnist
 from digit_core.evaluation import evaluate
@@ -25,7 +27,7 @@ from digit_core.jobs import (
     thin,
 )
 from digit_core.models import build_ann
-from tests.test_training import synthetic
+from tests.support.datasets import synthetic
 
 WAIT_S = 120  # an upper bound for a tiny job on a busy 2-core machine, not a speed check
 SMALL = ANNConfig(units=(32,))
@@ -123,6 +125,31 @@ def test_a_failed_load_is_reported_and_the_registry_is_untouched(registry_root):
     assert list(registry_root.iterdir()) == []
 
 
+def test_a_failed_job_logs_its_traceback(registry_root, caplog):
+    def broken():
+        raise OSError("disk on fire")
+
+    with caplog.at_level(logging.INFO, logger="digit_core"):
+        job = Runner().start(SMALL, quick(), broken, owner="ada")
+        assert job.join(WAIT_S)
+    failures = [r for r in caplog.records if r.levelno == logging.ERROR and r.name == "digit_core.jobs"]
+    assert len(failures) == 1 and f"job {job.id}" in failures[0].getMessage()
+    assert failures[0].exc_info is not None and failures[0].exc_info[0] is OSError
+    logged = caplog.text
+    assert "Traceback (most recent call last)" in logged and "in broken" in logged  # where it broke
+    assert "OSError: disk on fire" in logged
+
+
+def test_a_finished_job_logs_its_start_and_its_result(registry_root, caplog):
+    with caplog.at_level(logging.INFO, logger="digit_core"):
+        job = Runner().start(SMALL, quick(epochs=1), tiny_mnist, owner="ada")
+        assert job.join(WAIT_S)
+    messages = [r.getMessage() for r in caplog.records if r.name == "digit_core.jobs"]
+    assert any(m.startswith(f"job {job.id} (ann, started by ada) begins") for m in messages)
+    assert any(m.startswith(f"job {job.id} finished after 1 epochs") for m in messages)
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
 def test_running_out_of_memory_says_so():
     def hungry():
         raise MemoryError()
@@ -183,6 +210,42 @@ def test_two_users_starting_at_once_get_one_job(registry_root):
     assert started[0].join(WAIT_S)
 
 
+def test_two_starts_forced_to_overlap_still_get_one_job(registry_root, monkeypatch):
+    # Each start is held, just before it creates its job, until the other start has got that far
+    # too (or a second has passed): without the runner's lock both would pass the "is one running?"
+    # check and two trainings would run. With it, the second waits for the first and is refused.
+    barrier = threading.Barrier(2, timeout=1.0)
+
+    class MeetingJob(jobs.TrainingJob):
+        def __init__(self, *args, **kwargs):
+            with contextlib.suppress(threading.BrokenBarrierError):
+                barrier.wait()
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(jobs, "TrainingJob", MeetingJob)
+    runner, gate, started, refused = Runner(), threading.Event(), [], []
+
+    def load():
+        gate.wait(WAIT_S)
+        return tiny_mnist(100)
+
+    def start(owner):
+        try:
+            started.append(runner.start(SMALL, quick(epochs=1), load, owner=owner))
+        except BusyError:
+            refused.append(owner)
+
+    threads = [threading.Thread(target=start, args=(owner,)) for owner in ("ada", "bob")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(WAIT_S)
+    gate.set()
+    for job in started:
+        assert job.join(WAIT_S)
+    assert len(started) == 1 and len(refused) == 1, f"{len(started)} jobs started at once"
+
+
 def test_forget_drops_a_job_and_old_ones_are_not_kept_forever(registry_root):
     runner = Runner(keep=2)
     jobs = []
@@ -231,8 +294,9 @@ def test_save_writes_the_model_and_card_and_refuses_shipped_or_taken_names(regis
     job.save("mine")
     assert job.snapshot().saved_as == "mine"
     loaded = registry.load_model("mine")
-    np.testing.assert_allclose(predict(loaded, data.test_images),
-                               predict(job.run.result.model, data.test_images), atol=1e-5)
+    np.testing.assert_allclose(
+        predict(loaded, data.test_images), predict(job.run.result.model, data.test_images), atol=1e-5
+    )
     card = registry.read_card("mine")
     assert card["test_accuracy"] == pytest.approx(job.snapshot().test_accuracy)
     assert card["train_config"]["epochs"] == 1
@@ -242,10 +306,28 @@ def test_save_writes_the_model_and_card_and_refuses_shipped_or_taken_names(regis
 
 
 def snapshot(**changes) -> Snapshot:
-    values = dict(id="x", owner="o", arch="ann", settings={}, state=TRAINING, epoch=2, epochs=4, batch=5,
-                  batches=10, elapsed=30.0, history=[], batch_steps=[], batch_losses=[], error=None,
-                  test_accuracy=None, baseline_accuracy=None, parameters=None, training_seconds=30.0,
-                  best_epoch=None, saved_as=None)
+    values = dict(
+        id="x",
+        owner="o",
+        arch="ann",
+        settings={},
+        state=TRAINING,
+        epoch=2,
+        epochs=4,
+        batch=5,
+        batches=10,
+        elapsed=30.0,
+        history=[],
+        batch_steps=[],
+        batch_losses=[],
+        error=None,
+        test_accuracy=None,
+        baseline_accuracy=None,
+        parameters=None,
+        training_seconds=30.0,
+        best_epoch=None,
+        saved_as=None,
+    )
     return Snapshot(**{**values, **changes})
 
 

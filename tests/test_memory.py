@@ -10,17 +10,10 @@ figures for longer runs.
 
 from __future__ import annotations
 
-import gc
-import time
-
-import numpy as np
 import pytest
 
-from digit_core import strokes
-from tests.e2e.server import rss_kib
+from tests.support.memory import measure
 
-WARMUP = 100  # first calls trace the compiled functions and grow TensorFlow's pools
-COUNT = 1000
 # RSS noise over 1,000 calls on this path is a few MiB at most (allocator arenas, TensorFlow's
 # caches settling; measured +1 to +2 MiB). A leak of what a stroke allocates shows far above 30 MiB:
 # keeping the canvas image (280 x 280 RGBA, 306 KiB) would add ~300 MiB, keeping the two enlarged
@@ -34,58 +27,6 @@ RSS_BOUND_MIB = 30.0
 OBJECTS_BOUND = 500
 
 
-def rss_mib() -> float:
-    """This process's resident memory (VmRSS) in MiB."""
-    return rss_kib("self") / 1024.0
-
-
-def canvas_images() -> list[np.ndarray]:
-    """What the canvas sends: white ink on black, ``(280, 280, 4) uint8``; every digit, three places."""
-    return [strokes.draw_digit(digit, strokes.Style(size=280, height=0.7, width=18, centre=(cx, 0.5)),
-                               ink=(255, 255, 255, 255), paper=(0, 0, 0, 255))
-            for digit in range(10) for cx in (0.4, 0.5, 0.6)]
-
-
-def stroke_work(model, image: np.ndarray) -> int:
-    """What the Draw page computes for one stroke; returns the digit read."""
-    from digit_core.predictions import predict_prepared
-    from digit_core.preprocess import prepare
-    from digit_core.saliency import explain
-    from digit_core.visual import enlarge, overlay
-
-    prepared = prepare(image)
-    prediction = predict_prepared(model, [prepared])[0]
-    heat, _method = explain(model, prepared.image)
-    enlarge(prepared.image, 6)
-    enlarge(overlay(prepared.image, heat), 6)
-    return prediction.digit
-
-
-def measure(model, count: int = COUNT, warmup: int = WARMUP, every: int | None = None) -> dict:
-    """RSS (MiB) and live Python objects after ``warmup`` strokes and after ``count`` more, with
-    RSS samples every ``every`` strokes; also the digits read wrong (a check that it ran)."""
-    images = canvas_images()
-    digits = [digit for digit in range(10) for _ in range(3)]
-    for i in range(warmup):
-        stroke_work(model, images[i % len(images)])
-    gc.collect()
-    before, objects_before = rss_mib(), len(gc.get_objects())
-    samples, wrong = [(0, before)], 0
-    start = time.perf_counter()
-    for i in range(count):
-        k = (warmup + i) % len(images)
-        wrong += stroke_work(model, images[k]) != digits[k]
-        if every and (i + 1) % every == 0:
-            samples.append((i + 1, rss_mib()))
-    seconds = time.perf_counter() - start
-    gc.collect()
-    after, objects_after = rss_mib(), len(gc.get_objects())
-    return {"warmup": warmup, "count": count, "rss_before_mib": before, "rss_after_mib": after,
-            "rss_growth_mib": after - before, "objects_before": objects_before,
-            "objects_after": objects_after, "objects_growth": objects_after - objects_before,
-            "samples": samples, "wrong": wrong, "ms_per_stroke": seconds / count * 1000.0}
-
-
 @pytest.fixture(scope="module")
 def cnn():
     from digit_core.registry import load_model
@@ -95,12 +36,14 @@ def cnn():
 
 def test_a_thousand_strokes_do_not_grow_memory(cnn):
     figures = measure(cnn, every=250)
-    print(f"\nRSS after {figures['warmup']} warm-up strokes {figures['rss_before_mib']:.1f} MiB, after "
-          f"{figures['count']} more {figures['rss_after_mib']:.1f} MiB (growth "
-          f"{figures['rss_growth_mib']:+.1f} MiB); samples "
-          + ", ".join(f"{n}: {mib:.1f}" for n, mib in figures["samples"])
-          + f"; live Python objects {figures['objects_before']} -> {figures['objects_after']}; "
-          f"{figures['ms_per_stroke']:.1f} ms per stroke")
+    print(
+        f"\nRSS after {figures['warmup']} warm-up strokes {figures['rss_before_mib']:.1f} MiB, after "
+        f"{figures['count']} more {figures['rss_after_mib']:.1f} MiB (growth "
+        f"{figures['rss_growth_mib']:+.1f} MiB); samples "
+        + ", ".join(f"{n}: {mib:.1f}" for n, mib in figures["samples"])
+        + f"; live Python objects {figures['objects_before']} -> {figures['objects_after']}; "
+        f"{figures['ms_per_stroke']:.1f} ms per stroke"
+    )
     assert figures["wrong"] == 0  # the real path ran: every template digit was read right
     assert figures["rss_growth_mib"] < RSS_BOUND_MIB
     assert figures["objects_growth"] < OBJECTS_BOUND

@@ -102,7 +102,9 @@ def test_nothing_accepted_gives_empty_arrays_of_the_right_shape():
 
 
 def test_importing_the_module_does_not_load_sklearn_or_tensorflow():
-    code = ("import sys, digit_core.other_writers; "
-            "print(any(m.split('.')[0] in ('sklearn', 'tensorflow', 'streamlit') for m in sys.modules))")
+    code = (
+        "import sys, digit_core.other_writers; "
+        "print(any(m.split('.')[0] in ('sklearn', 'tensorflow', 'streamlit') for m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

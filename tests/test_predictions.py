@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from digit_core import predictions, strokes
+from digit_core import predictions
 from digit_core.config import ANNConfig
 from digit_core.models import build_ann
 from digit_core.predictions import (
@@ -19,6 +19,7 @@ from digit_core.predictions import (
     results_json,
     results_table,
 )
+from tests.support import strokes
 
 
 def test_prediction_names_digit_confidence_and_runner_up():
@@ -38,11 +39,17 @@ def png(array):
 @pytest.fixture(scope="module")
 def uploads():
     model = build_ann(ANNConfig(units=(8,)))
-    files = [("two.png", png(strokes.draw_digit(2, strokes.Style(width=18)))),
-             ("notes.png", b"this is text, not a picture"),
-             ("blank.png", png(np.full((50, 50, 3), 255, np.uint8))),
-             ("six.png", png(strokes.draw_digit(6, strokes.Style(width=18), ink=(0, 0, 0, 255),
-                                                paper=(255, 255, 255, 255))))]
+    files = [
+        ("two.png", png(strokes.draw_digit(2, strokes.Style(width=18)))),
+        ("notes.png", b"this is text, not a picture"),
+        ("blank.png", png(np.full((50, 50, 3), 255, np.uint8))),
+        (
+            "six.png",
+            png(
+                strokes.draw_digit(6, strokes.Style(width=18), ink=(0, 0, 0, 255), paper=(255, 255, 255, 255))
+            ),
+        ),
+    ]
     return predict_uploads(model, files)
 
 
@@ -85,8 +92,10 @@ def test_an_unforeseen_failure_is_reported_for_its_file_and_the_others_are_still
         return real(image)
 
     monkeypatch.setattr(predictions, "prepare", prepare_failing_on_50px)
-    files = [("odd.png", png(np.zeros((50, 50), np.uint8))),
-             ("two.png", png(strokes.draw_digit(2, strokes.Style(width=18))))]
+    files = [
+        ("odd.png", png(np.zeros((50, 50), np.uint8))),
+        ("two.png", png(strokes.draw_digit(2, strokes.Style(width=18)))),
+    ]
     odd, two = predict_uploads(build_ann(ANNConfig(units=(8,))), files)
     assert odd.prediction is None and odd.error == f"{UNEXPECTED} (RuntimeError: boom)"
     assert two.error is None and two.prediction.probabilities.shape == (10,)

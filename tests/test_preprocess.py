@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from digit_core import strokes
 from digit_core.preprocess import (
     MAX_IMAGE_BYTES,
     STROKE_MAX,
@@ -19,6 +18,7 @@ from digit_core.preprocess import (
     stroke_width,
     to_mnist,
 )
+from tests.support import strokes
 
 
 def centre_of_mass(image):
@@ -83,12 +83,15 @@ def test_coloured_ink_on_transparent_background_works():
     assert np.abs(to_mnist(red) - to_mnist(canvas(4, width=16))).mean() < 0.02
 
 
-@pytest.mark.parametrize("image", [
-    np.zeros((280, 280, 4), np.uint8),  # empty transparent canvas
-    np.full((100, 100, 3), 255, np.uint8),  # white paper
-    np.full((50, 60), 128, np.uint8),  # flat grey
-    (np.full((64, 64), 200) + (np.arange(64) % 2)).astype(np.uint8),  # contrast too weak to be ink
-])
+@pytest.mark.parametrize(
+    "image",
+    [
+        np.zeros((280, 280, 4), np.uint8),  # empty transparent canvas
+        np.full((100, 100, 3), 255, np.uint8),  # white paper
+        np.full((50, 60), 128, np.uint8),  # flat grey
+        (np.full((64, 64), 200) + (np.arange(64) % 2)).astype(np.uint8),  # contrast too weak to be ink
+    ],
+)
 def test_blank_input_is_reported_not_guessed(image):
     assert prepare(image).blank
     with pytest.raises(BlankImageError, match="blank"):
@@ -134,8 +137,12 @@ def test_greyscale_with_alpha_png():
 
 
 def test_16_bit_greyscale_png_is_scaled_not_clipped():
-    white_on_black = strokes.draw_digit(9, strokes.Style(width=16), ink=(255, 255, 255, 255),
-                                        paper=(0, 0, 0, 255))[..., 0].astype(np.uint16) * 257
+    white_on_black = (
+        strokes.draw_digit(9, strokes.Style(width=16), ink=(255, 255, 255, 255), paper=(0, 0, 0, 255))[
+            ..., 0
+        ].astype(np.uint16)
+        * 257
+    )
     buffer = io.BytesIO()
     Image.fromarray(white_on_black).save(buffer, format="PNG")
     assert Image.open(io.BytesIO(buffer.getvalue())).mode.startswith("I")
@@ -161,18 +168,27 @@ def test_exif_orientation_is_applied():
 
 
 def test_first_frame_of_an_animated_gif():
-    frames = [Image.fromarray(strokes.draw_digit(d, strokes.Style(width=16), ink=(0, 0, 0, 255),
-                                                 paper=(255, 255, 255, 255))[..., :3]) for d in (3, 8)]
+    frames = [
+        Image.fromarray(
+            strokes.draw_digit(d, strokes.Style(width=16), ink=(0, 0, 0, 255), paper=(255, 255, 255, 255))[
+                ..., :3
+            ]
+        )
+        for d in (3, 8)
+    ]
     buffer = io.BytesIO()
     frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:])
     assert np.abs(to_mnist(load_image(buffer.getvalue())) - to_mnist(canvas(3, width=16))).mean() < 0.03
 
 
-@pytest.mark.parametrize("data, message", [
-    (b"", "empty"),
-    (b"hello, this is text", "not an image"),
-    (b"<html><body>no</body></html>", "not an image"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"", "empty"),
+        (b"hello, this is text", "not an image"),
+        (b"<html><body>no</body></html>", "not an image"),
+    ],
+)
 def test_unreadable_input_gets_a_clear_message(data, message):
     with pytest.raises(ImageError, match=message):
         load_image(data)
@@ -189,6 +205,7 @@ def test_image_with_too_many_pixels_is_refused_before_decoding():
     # Rewrite the IHDR size to 30000 x 30000 (and fix its CRC) without adding any pixels.
     import struct
     import zlib
+
     data[16:24] = struct.pack(">II", 30000, 30000)
     data[29:33] = struct.pack(">I", zlib.crc32(bytes(data[12:29])))
     with pytest.raises(ImageError, match="pixels"):
@@ -213,21 +230,26 @@ def test_a_big_phone_photo_is_decoded_small_and_still_reads_the_same():
     assert np.abs(to_mnist(decoded) - expected).mean() < 0.03
 
 
-@pytest.mark.parametrize("data, message", [
-    (b"%PDF-1.7\n1 0 obj <<>> endobj\n", "this is a PDF document, not an image"),
-    (b'<?xml version="1.0"?>\n<!-- editor -->\n<svg xmlns="http://www.w3.org/2000/svg"/>',
-     "this is an SVG (vector) drawing, which is not supported"),
-    (b"\xef\xbb\xbf<!DOCTYPE html><html><svg></svg></html>", "this is an HTML web page, not an image"),
-    (b"<?xml version='1.0'?><note>7</note>", "this is an XML text file, not an image"),
-    (b"BMW 320i, 7 seats\n", "this is a text file, not an image"),
-    ("<p>caf\u00e9 7</p>".encode("latin-1"), "this is a text file, not an image"),
-    (b"PK\x03\x04" + bytes(40), "this is a ZIP archive"),
-    (b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic", "HEIC/HEIF photo, which is not supported"),
-    (b"\x89PNG\r\n\x1a\n", "starts like a PNG image but is damaged"),
-    (b"\xff\xd8\xff\xe0" + bytes(20), "starts like a JPEG image but is damaged"),
-    (b"BM" + bytes(20), "starts like a BMP image but is damaged"),
-    (bytes(range(256)) * 4, "not an image file, or an image format that is not supported"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"%PDF-1.7\n1 0 obj <<>> endobj\n", "this is a PDF document, not an image"),
+        (
+            b'<?xml version="1.0"?>\n<!-- editor -->\n<svg xmlns="http://www.w3.org/2000/svg"/>',
+            "this is an SVG (vector) drawing, which is not supported",
+        ),
+        (b"\xef\xbb\xbf<!DOCTYPE html><html><svg></svg></html>", "this is an HTML web page, not an image"),
+        (b"<?xml version='1.0'?><note>7</note>", "this is an XML text file, not an image"),
+        (b"BMW 320i, 7 seats\n", "this is a text file, not an image"),
+        ("<p>caf\u00e9 7</p>".encode("latin-1"), "this is a text file, not an image"),
+        (b"PK\x03\x04" + bytes(40), "this is a ZIP archive"),
+        (b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic", "HEIC/HEIF photo, which is not supported"),
+        (b"\x89PNG\r\n\x1a\n", "starts like a PNG image but is damaged"),
+        (b"\xff\xd8\xff\xe0" + bytes(20), "starts like a JPEG image but is damaged"),
+        (b"BM" + bytes(20), "starts like a BMP image but is damaged"),
+        (bytes(range(256)) * 4, "not an image file, or an image format that is not supported"),
+    ],
+)
 def test_a_file_pillow_cannot_open_is_named_for_what_it_is(data, message):
     with pytest.raises(ImageError) as raised:
         load_image(data)
@@ -248,8 +270,9 @@ def test_an_image_too_small_to_show_a_digit_says_so(shape):
 
 
 def test_a_long_strip_keeps_its_digit_at_full_height():
-    digit = strokes.draw_digit(7, strokes.Style(size=50, width=4), ink=(0, 0, 0, 255),
-                               paper=(255, 255, 255, 255))
+    digit = strokes.draw_digit(
+        7, strokes.Style(size=50, width=4), ink=(0, 0, 0, 255), paper=(255, 255, 255, 255)
+    )
     strip = np.full((50, 10_000, 4), 255, np.uint8)
     strip[:, 4000:4050] = digit
     # Shrinking bounds the pixel count, not the longer side: the 50 px height is kept.
@@ -260,18 +283,23 @@ def _noise(seed, shape):
     return np.random.default_rng(seed).integers(0, 256, shape, dtype=np.uint8)
 
 
-@pytest.mark.parametrize("image", [
-    _noise(0, (280, 280, 3)),  # colour noise
-    _noise(1, (28, 28)),  # noise at MNIST's size
-    np.clip(np.random.default_rng(2).normal(128, 30, (100, 100)), 0, 255).astype(np.uint8),  # Gaussian
-    _noise(3, (200, 200, 4)),  # noise in every channel, alpha too
-    np.where(np.random.default_rng(4).random((300, 300)) < 0.02, 0, 255).astype(np.uint8),  # dust
-], ids=["colour", "28x28", "gaussian", "rgba", "dust"])
+@pytest.mark.parametrize(
+    "image",
+    [
+        _noise(0, (280, 280, 3)),  # colour noise
+        _noise(1, (28, 28)),  # noise at MNIST's size
+        np.clip(np.random.default_rng(2).normal(128, 30, (100, 100)), 0, 255).astype(np.uint8),  # Gaussian
+        _noise(3, (200, 200, 4)),  # noise in every channel, alpha too
+        np.where(np.random.default_rng(4).random((300, 300)) < 0.02, 0, 255).astype(np.uint8),  # dust
+    ],
+    ids=["colour", "28x28", "gaussian", "rgba", "dust"],
+)
 def test_noise_is_not_a_digit(image):
     result = prepare(image)
     assert not result.blank
-    assert result.not_a_digit == ("this does not look like a digit: the ink is scattered in many tiny "
-                                  "specks, like noise or texture")
+    assert result.not_a_digit == (
+        "this does not look like a digit: the ink is scattered in many tiny specks, like noise or texture"
+    )
 
 
 def _page(draw):
@@ -280,13 +308,23 @@ def _page(draw):
     return np.asarray(page)
 
 
-@pytest.mark.parametrize("image, reason", [
-    (_page(lambda d: d.rectangle((200, 50, 400, 250), fill=0)), "the ink is one solid block"),
-    (_page(lambda d: d.text((20, 120), "Dear Sir, 12 apples", fill=0, font_size=40)), "a long row"),
-    (_page(lambda d: [d.point((x, y), fill=0) for x, y in ((100, 40), (500, 260), (300, 150),
-                                                             (120, 230), (480, 60), (250, 90))]),
-     "many separate dots"),
-], ids=["block", "text", "dots"])
+@pytest.mark.parametrize(
+    "image, reason",
+    [
+        (_page(lambda d: d.rectangle((200, 50, 400, 250), fill=0)), "the ink is one solid block"),
+        (_page(lambda d: d.text((20, 120), "Dear Sir, 12 apples", fill=0, font_size=40)), "a long row"),
+        (
+            _page(
+                lambda d: [
+                    d.point((x, y), fill=0)
+                    for x, y in ((100, 40), (500, 260), (300, 150), (120, 230), (480, 60), (250, 90))
+                ]
+            ),
+            "many separate dots",
+        ),
+    ],
+    ids=["block", "text", "dots"],
+)
 def test_ink_that_is_no_digit_says_what_it_looks_like(image, reason):
     message = prepare(image).not_a_digit
     assert message.startswith("this does not look like a digit: ") and reason in message
@@ -301,8 +339,9 @@ def test_drawn_digits_in_every_rendering_are_taken_as_digits():
         renderings = {
             "canvas": drawing,
             "paper": strokes.draw_digit(digit, style, rng, ink=(0, 0, 0, 255), paper=(255, 255, 255, 255)),
-            "white on black": strokes.draw_digit(digit, style, rng, ink=(255, 255, 255, 255),
-                                                 paper=(0, 0, 0, 255)),
+            "white on black": strokes.draw_digit(
+                digit, style, rng, ink=(255, 255, 255, 255), paper=(0, 0, 0, 255)
+            ),
             "photo": load_image(png_bytes(strokes.photo(drawing, rng), format="JPEG", quality=70)),
             "inverted photo": 255 - strokes.photo(drawing, rng),
         }

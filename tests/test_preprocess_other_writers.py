@@ -13,8 +13,8 @@ import pytest
 from PIL import Image
 from scipy import ndimage
 
-from digit_core import strokes
 from digit_core.preprocess import load_image, prepare
+from tests.support import strokes
 
 SIZE = 280
 
@@ -59,8 +59,9 @@ def resampled(ink: np.ndarray, side: int, up: Image.Resampling) -> np.ndarray:
     """A low-resolution scan enlarged: ``ink``'s box shrunk to ``side`` px, then back to 160."""
     crop = Image.fromarray(tight(ink))
     scale = side / max(crop.size)
-    small = crop.resize((max(1, round(crop.width * scale)), max(1, round(crop.height * scale))),
-                        Image.Resampling.BOX)
+    small = crop.resize(
+        (max(1, round(crop.width * scale)), max(1, round(crop.height * scale))), Image.Resampling.BOX
+    )
     big = small.resize((small.width * 160 // side, small.height * 160 // side), up)
     return np.clip(np.asarray(big, dtype=np.float32), 0, 1)
 
@@ -108,8 +109,9 @@ def test_a_digit_touching_the_border_is_read_the_right_way_round(dark_ink):
 
 
 @pytest.mark.parametrize("side, least", [(16, 0.9), (8, 0.8)], ids=["16px", "8px"])
-@pytest.mark.parametrize("up", [Image.Resampling.NEAREST, Image.Resampling.BILINEAR],
-                         ids=["blocky", "blurred"])
+@pytest.mark.parametrize(
+    "up", [Image.Resampling.NEAREST, Image.Resampling.BILINEAR], ids=["blocky", "blurred"]
+)
 def test_a_low_resolution_scan_enlarged_is_taken_as_its_digit(side, least, up):
     for digit in range(10):
         scan = resampled(drawn(digit, pen=0.12), side, up)

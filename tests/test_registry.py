@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import signal
@@ -39,8 +40,7 @@ def tiny_model(seed: int, units: tuple[int, ...] = (16,)):
     keras.utils.set_random_seed(seed)
     model = build_ann(ANNConfig(units=units))
     rng = np.random.default_rng(seed)
-    model.set_weights([w + rng.uniform(0.1, 0.5, size=w.shape).astype(w.dtype)
-                       for w in model.get_weights()])
+    model.set_weights([w + rng.uniform(0.1, 0.5, size=w.shape).astype(w.dtype) for w in model.get_weights()])
     return model
 
 
@@ -63,8 +63,22 @@ def never_the_project_registry(monkeypatch, tmp_path):
 
 @pytest.mark.parametrize(
     "name",
-    ["../x", "", "a/b", "/abs", "a\0b", "a\\0b", "..", "x" * 65, "naïve", ".hidden", "-dash", "a..b",
-     "with space", None],
+    [
+        "../x",
+        "",
+        "a/b",
+        "/abs",
+        "a\0b",
+        "a\\0b",
+        "..",
+        "x" * 65,
+        "naïve",
+        ".hidden",
+        "-dash",
+        "a..b",
+        "with space",
+        None,
+    ],
 )
 def test_validate_name_refuses_unsafe_names(name):
     with pytest.raises(ValueError, match="invalid model name"):
@@ -310,10 +324,19 @@ CHILD = textwrap.dedent(
 
 
 def save_in_child_and_kill(tmp_path: Path, root: Path, mode: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "TF_CPP_MIN_LOG_LEVEL": "3",
-           registry.MODELS_DIR_ENV: str(root)}
-    return subprocess.run([sys.executable, "-c", CHILD, str(root), mode, str(tmp_path)],
-                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    env = {
+        **os.environ,
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        registry.MODELS_DIR_ENV: str(root),
+    }
+    return subprocess.run(
+        [sys.executable, "-c", CHILD, str(root), mode, str(tmp_path)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 @pytest.fixture
@@ -377,3 +400,25 @@ def test_model_bytes_are_the_saved_file_for_download(tmp_path):
 def test_names_that_would_read_as_file_paths_are_refused(name):
     with pytest.raises(ValueError, match="not ending in .keras or .json"):
         validate_name(name)
+
+
+def test_saves_defaults_deletes_and_failures_are_logged(tmp_path, caplog):
+    root = tmp_path / "registry"
+    with caplog.at_level(logging.INFO, logger="digit_core"):
+        path = save_model(tiny_model(1), "m", {}, root=root)
+        size = path.stat().st_size
+        registry.set_default("m", root)
+        registry.delete_model("m", root)
+        (root / "bad.keras").write_bytes(b"garbage")
+        with pytest.raises(registry.ModelError):
+            registry.load_model("bad", root)
+    messages = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "digit_core.registry"]
+    assert messages[:3] == [
+        ("INFO", f"saved model 'm' as {path} ({size} bytes)"),
+        ("INFO", f"model 'm' is now the default in {root}"),
+        ("INFO", f"deleted model 'm' from {root}"),
+    ]
+    assert messages[3][0] == "WARNING" and messages[3][1].startswith(
+        f"cannot load model {root / 'bad.keras'}: "
+    )
+    assert len(messages) == 4

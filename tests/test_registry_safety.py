@@ -13,6 +13,7 @@ import io
 import json
 import os
 import resource
+import select
 import shutil
 import signal
 import subprocess
@@ -30,8 +31,7 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-import pages
-from digit_core import data, registry, strokes
+from digit_core import data, registry
 from digit_core.config import ANNConfig
 from digit_core.evaluation import evaluate
 from digit_core.inference import predict
@@ -39,13 +39,14 @@ from digit_core.models import build_ann
 from digit_core.predictions import predict_uploads
 from digit_core.preprocess import to_mnist
 from digit_core.registry import ModelError, ModelNotFoundError, file_sha256, list_models, save_model
-from tests.helpers import write_idx
+from tests.support import strokes
+from tests.support.helpers import ENTRY, script, write_idx
+from ui import navigation, widgets
 
 ROOT = Path(__file__).resolve().parent.parent
-HOME = str(ROOT / "Home.py")
-DRAW = str(ROOT / "pages" / "1_✏️_Draw_and_Predict.py")
-EVALUATE = str(ROOT / "pages" / "2_📊_Evaluate.py")
-IS_ROOT = os.geteuid() == 0
+HOME = ENTRY
+DRAW = script(navigation.DRAW)
+EVALUATE = script(navigation.EVALUATE)
 
 
 def tiny_model(seed: int):
@@ -68,8 +69,10 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 
 def tree(folder: Path) -> dict[str, bytes | None]:
     """Everything under ``folder``: files with their bytes, folders and links as None."""
-    return {str(p.relative_to(folder)): p.read_bytes() if p.is_file() and not p.is_symlink() else None
-            for p in folder.rglob("*")}
+    return {
+        str(p.relative_to(folder)): p.read_bytes() if p.is_file() and not p.is_symlink() else None
+        for p in folder.rglob("*")
+    }
 
 
 def registry_with(root: Path, *names: str) -> Path:
@@ -97,10 +100,40 @@ def saved(tmp_path):
 
 # --- names and paths never leave the registry ----------------------------------------------------
 
-HOSTILE_NAMES = ["..", ".", "../outside/victim", "../../etc/passwd", "a/b", "a\\b", "OUTSIDE",
-                 "/etc/passwd", "C:\\victim", "a\0b", "\0", "victim\0.keras", "x" * 65, "x" * 5000,
-                 "naïve", "ｃｎｎ", "٣", "модель", "😀", "", " ", "\t", "cnn ", " cnn", "a\nb", "~",
-                 "~root", "$HOME", "victim.keras", "victim.json", "cnn.KERAS", "-rf"]
+HOSTILE_NAMES = [
+    "..",
+    ".",
+    "../outside/victim",
+    "../../etc/passwd",
+    "a/b",
+    "a\\b",
+    "OUTSIDE",
+    "/etc/passwd",
+    "C:\\victim",
+    "a\0b",
+    "\0",
+    "victim\0.keras",
+    "x" * 65,
+    "x" * 5000,
+    "naïve",
+    "ｃｎｎ",
+    "٣",
+    "модель",
+    "😀",
+    "",
+    " ",
+    "\t",
+    "cnn ",
+    " cnn",
+    "a\nb",
+    "~",
+    "~root",
+    "$HOME",
+    "victim.keras",
+    "victim.json",
+    "cnn.KERAS",
+    "-rf",
+]
 NAMED = {
     "validate_name": lambda name, root: registry.validate_name(name),
     "model_path": registry.model_path,
@@ -219,20 +252,32 @@ def truncate(path: Path, size: int) -> None:
 
 
 BROKEN = {  # name -> (how to break a copy of a good model, the reason list_models must give)
-    "foreign": (lambda root: _zip(root / "foreign.keras", {"word/document.xml": b"<w/>"}),
-                "foreign.keras is a zip archive but not a Keras model (no config.json)"),
-    "truncated": (lambda root: truncate(root / "truncated.keras", 3000),
-                  "truncated.keras is not a .keras archive"),
+    "foreign": (
+        lambda root: _zip(root / "foreign.keras", {"word/document.xml": b"<w/>"}),
+        "foreign.keras is a zip archive but not a Keras model (no config.json)",
+    ),
+    "truncated": (
+        lambda root: truncate(root / "truncated.keras", 3000),
+        "truncated.keras is not a .keras archive",
+    ),
     "listcard": (lambda root: (root / "listcard.json").write_text("[1, 2]"), "is not a JSON object"),
-    "deepcard": (lambda root: (root / "deepcard.json").write_text("[" * 100_000 + "]" * 100_000),
-                 "deepcard.json is unreadable: nested too deeply"),
-    "latin1card": (lambda root: (root / "latin1card.json").write_bytes('{"a": "é"}'.encode("latin-1")),
-                   "latin1card.json is unreadable"),
+    "deepcard": (
+        lambda root: (root / "deepcard.json").write_text("[" * 100_000 + "]" * 100_000),
+        "deepcard.json is unreadable: nested too deeply",
+    ),
+    "latin1card": (
+        lambda root: (root / "latin1card.json").write_bytes('{"a": "é"}'.encode("latin-1")),
+        "latin1card.json is unreadable",
+    ),
     "nocard": (lambda root: (root / "nocard.json").unlink(), "no card for model 'nocard'"),
-    "typedcard": (lambda root: (root / "typedcard.json").write_text('{"architecture": 5, "created": "x"}'),
-                  "card field 'architecture' is not text"),
-    "historycard": (lambda root: (root / "historycard.json").write_text('{"history": [{"epoch": "one"}]}'),
-                    "card field 'history' has an epoch without numeric epoch, loss and accuracy"),
+    "typedcard": (
+        lambda root: (root / "typedcard.json").write_text('{"architecture": 5, "created": "x"}'),
+        "card field 'architecture' is not text",
+    ),
+    "historycard": (
+        lambda root: (root / "historycard.json").write_text('{"history": [{"epoch": "one"}]}'),
+        "card field 'history' has an epoch without numeric epoch, loss and accuracy",
+    ),
 }
 
 
@@ -291,8 +336,13 @@ def test_a_class_from_a_foreign_module_is_refused_without_importing_it(tmp_path,
     path = save_model(tiny_model(4), "foreign", {}, root=tmp_path)
     with zipfile.ZipFile(path) as archive:
         members = {n: archive.read(n) for n in archive.namelist()}
-    config = members["config.json"].decode().replace('"module": "keras.layers", "class_name": "Dense"',
-                                                     '"module": "evil_layers", "class_name": "Boom"')
+    config = (
+        members["config.json"]
+        .decode()
+        .replace(
+            '"module": "keras.layers", "class_name": "Dense"', '"module": "evil_layers", "class_name": "Boom"'
+        )
+    )
     assert "evil_layers" in config
     _zip(path, {**members, "config.json": config.encode()})
 
@@ -356,6 +406,7 @@ def test_no_space_left_reported_while_flushing_is_a_clear_error(saved, monkeypat
 def _refuse(error: int):
     def refuse(*args, **kwargs):
         raise OSError(error, os.strerror(error))
+
     return refuse
 
 
@@ -383,15 +434,72 @@ def test_a_read_only_registry_gives_a_clear_error_and_leaves_it_as_it_was(saved,
     assert snapshot(root) == before
 
 
-@pytest.mark.skipif(IS_ROOT, reason="root ignores file permissions; the simulated read-only tests cover it")
-def test_a_registry_folder_without_write_permission_refuses_a_save_cleanly(saved):
-    root, _, before = saved
-    root.chmod(0o555)
+NOBODY = 65534  # the unprivileged user and group of Debian and most Linux systems
+CHILD_TIMEOUT_S = 60
+
+
+def as_unprivileged_child(work) -> str:
+    """Run ``work()`` in a forked child, as the unprivileged user when this process is root (root
+    writes anywhere, whatever a folder's permissions say, and CI runs as root); return what it
+    returned, or ``"raised <Exception>: <message>"``. The child uses only what is already imported.
+    """
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        try:
+            os.close(reader)
+            if os.geteuid() == 0:
+                os.setgroups([])
+                os.setgid(NOBODY)
+                os.setuid(NOBODY)
+            try:
+                outcome = str(work())
+            except Exception as exc:  # noqa: BLE001 - reported to the parent as text
+                outcome = f"raised {type(exc).__name__}: {exc}"
+            os.write(writer, outcome.encode())
+        finally:
+            os._exit(0)
+    os.close(writer)
     try:
-        with pytest.raises(ModelError, match="could not save model 'm' in .*: Permission denied"):
-            save_model(tiny_model(2), "m", {"version": "B"}, root=root)
+        with os.fdopen(reader, "rb") as pipe:
+            ready = select.select([pipe], [], [], CHILD_TIMEOUT_S)[0]
+            outcome = pipe.read().decode() if ready else None
     finally:
-        root.chmod(0o755)
+        if outcome is None:
+            os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    assert outcome is not None, f"the child did not answer within {CHILD_TIMEOUT_S} s"
+    return outcome
+
+
+@pytest.fixture
+def world_readable(saved):
+    """``saved``'s registry copied where any user may read it (the test's own tmp_path is root's
+    alone): ``(root, snapshot)``."""
+    outer = Path(tempfile.mkdtemp(prefix="registry-"))
+    outer.chmod(0o755)
+    root = outer / "registry"
+    shutil.copytree(saved[0], root)
+    yield root, snapshot(root)
+    root.chmod(0o755)
+    shutil.rmtree(outer)
+
+
+def test_a_registry_folder_without_write_permission_refuses_a_save_cleanly(world_readable):
+    root, before = world_readable
+    root.chmod(0o555)
+
+    def read_then_save():
+        names = [entry.name for entry in list_models(root)]  # it can read the registry ...
+        try:
+            save_model(None, "m", {"version": "B"}, root=root)  # ... but not write to it
+        except ModelError as exc:
+            return f"{names} ModelError: {exc}"
+        return f"{names} saved"
+
+    outcome = as_unprivileged_child(read_then_save)
+    assert outcome.startswith("['m'] ModelError: could not save model 'm' in "), outcome
+    assert outcome.endswith(": Permission denied"), outcome
     assert snapshot(root) == before
 
 
@@ -481,9 +589,14 @@ def test_a_save_from_another_process_at_the_same_moment_cannot_corrupt_either(tm
     ours = tiny_model(8)
     np.save(tmp_path / "images.npy", images())
     slow_writes(monkeypatch, 1.0)
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    rival = subprocess.Popen([sys.executable, "-c", RIVAL, str(root), str(tmp_path)], env=env,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    rival = subprocess.Popen(
+        [sys.executable, "-c", RIVAL, str(root), str(tmp_path)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 120
     while not (tmp_path / "ready").exists() and rival.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)
@@ -519,9 +632,14 @@ HOLD_LOCK_AND_DIE = textwrap.dedent(
 
 def test_a_saver_killed_while_holding_the_lock_does_not_block_the_next_save(saved):
     root, _, _ = saved
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, "-c", HOLD_LOCK_AND_DIE, str(root), str(root.parent / "held")],
-                          env=env, capture_output=True, text=True, timeout=60)
+    env = dict(os.environ)
+    done = subprocess.run(
+        [sys.executable, "-c", HOLD_LOCK_AND_DIE, str(root), str(root.parent / "held")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == -signal.SIGKILL and (root.parent / "held").exists(), done.stderr
     model_b = tiny_model(2)
     saver = threading.Thread(target=save_model, args=(model_b, "m", {"version": "B"}, root))
@@ -536,8 +654,15 @@ def test_a_saver_killed_while_holding_the_lock_does_not_block_the_next_save(save
 _writes: list | None = None  # what the audit hook records while a test watches; None: not watching
 _hooked: list = []
 WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
-WRITE_EVENTS = {"tempfile.mkstemp", "tempfile.mkdtemp", "os.mkdir", "os.rename", "os.link", "os.symlink",
-                "shutil.copyfile"}
+WRITE_EVENTS = {
+    "tempfile.mkstemp",
+    "tempfile.mkdtemp",
+    "os.mkdir",
+    "os.rename",
+    "os.link",
+    "os.symlink",
+    "shutil.copyfile",
+}
 
 
 def _audit(event: str, args: tuple) -> None:
@@ -575,8 +700,11 @@ def drawing(digit: int, paper=(0, 0, 0, 255), ink=(255, 255, 255, 255)) -> np.nd
 
 def test_uploads_are_decoded_and_predicted_without_writing_any_file():
     model = tiny_model(9)
-    uploads = [("five.png", png(drawing(5, paper=(255, 255, 255, 255), ink=(0, 0, 0, 255)))),
-               ("../../etc/cron.d/x.png", png(drawing(3))), ("broken.png", b"\x89PNG\r\n\x1a\n nope")]
+    uploads = [
+        ("five.png", png(drawing(5, paper=(255, 255, 255, 255), ink=(0, 0, 0, 255)))),
+        ("../../etc/cron.d/x.png", png(drawing(3))),
+        ("broken.png", b"\x89PNG\r\n\x1a\n nope"),
+    ]
     with file_writes() as written:  # the watcher sees a temporary file: it can fail
         tempfile.TemporaryFile().close()
     assert written
@@ -592,17 +720,28 @@ def test_uploads_are_decoded_and_predicted_without_writing_any_file():
 # --- user text is never raw HTML -----------------------------------------------------------------
 
 HTML_CALLS = {"html", "iframe"}  # st.html, components.html / components.iframe
-PAGE_SCRIPTS = [ROOT / "Home.py", *sorted((ROOT / "pages").glob("*.py"))]
+PAGE_SCRIPTS = [
+    ROOT / "Home.py",
+    *sorted((ROOT / "app_pages").glob("*.py")),
+    *sorted((ROOT / "ui").glob("*.py")),
+]
 
 
 @pytest.mark.parametrize("script", PAGE_SCRIPTS, ids=lambda p: p.name)
 def test_no_page_renders_raw_html(script):
     tree = ast.parse(script.read_text(encoding="utf-8"))
-    unsafe = [f"line {node.lineno}" for node in ast.walk(tree) if isinstance(node, ast.keyword)
-              and node.arg == "unsafe_allow_html" and not (isinstance(node.value, ast.Constant)
-                                                           and node.value.value is False)]
-    html = [f"line {node.lineno}" for node in ast.walk(tree) if isinstance(node, ast.Attribute)
-            and node.attr in HTML_CALLS]
+    unsafe = [
+        f"line {node.lineno}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.keyword)
+        and node.arg == "unsafe_allow_html"
+        and not (isinstance(node.value, ast.Constant) and node.value.value is False)
+    ]
+    html = [
+        f"line {node.lineno}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute) and node.attr in HTML_CALLS
+    ]
     assert unsafe == [] and html == []
 
 
@@ -656,12 +795,13 @@ def test_home_names_each_broken_model_with_its_reason_and_shows_the_good_ones(mo
 def run_draw(monkeypatch, root: Path, canvas=None):
     """The Draw page on registry ``root``, its one-digit canvas returning ``canvas``."""
     monkeypatch.setenv(registry.MODELS_DIR_ENV, str(root))
-    monkeypatch.setattr(pages, "canvas_image_ui", lambda key, *a: canvas if key == "draw_canvas" else None)
+    monkeypatch.setattr(widgets, "canvas_image_ui", lambda key, *a: canvas if key == "draw_canvas" else None)
     return AppTest.from_file(DRAW, default_timeout=120).run()
 
 
 def test_draw_page_offers_only_whole_models_and_refuses_the_unsafe_one_without_running_it(
-        monkeypatch, mixed_registry):
+    monkeypatch, mixed_registry
+):
     root, marker = mixed_registry
     at = run_draw(monkeypatch, root, drawing(3))
     assert not at.exception
@@ -682,8 +822,9 @@ def test_draw_page_uploads_show_an_html_file_name_as_text_and_write_no_file(monk
     at = run_draw(monkeypatch, root)
     name = "<img src=x onerror=alert(1)>.png"
     second = name.replace(".png", "2.png")
-    at.file_uploader(key="draw_uploads").set_value([(name, b"<script>alert(1)</script>", "image/png"),
-                                                    (second, png(drawing(7)), "image/png")])
+    at.file_uploader(key="draw_uploads").set_value(
+        [(name, b"<script>alert(1)</script>", "image/png"), (second, png(drawing(7)), "image/png")]
+    )
     with file_writes() as written:
         at.run()
 
@@ -695,15 +836,17 @@ def test_draw_page_uploads_show_an_html_file_name_as_text_and_write_no_file(monk
     assert_no_html_rendered(at)
 
 
-def test_evaluate_page_works_with_the_good_model_and_offers_no_broken_one(monkeypatch, tmp_path,
-                                                                         mixed_registry):
+def test_evaluate_page_works_with_the_good_model_and_offers_no_broken_one(
+    monkeypatch, tmp_path, mixed_registry
+):
     root, _ = mixed_registry
     only_files = tmp_path / "registry"  # without the Lambda model, which the list cannot tell apart
     shutil.copytree(root, only_files, ignore=shutil.ignore_patterns("sneaky.*"))
     rng = np.random.default_rng(5)
     labels = np.arange(20) % 10
-    digits = np.stack([(to_mnist(strokes.draw_digit(d, strokes.random_style(rng), rng)) * 255).round()
-                       for d in labels]).astype(np.uint8)
+    digits = np.stack(
+        [(to_mnist(strokes.draw_digit(d, strokes.random_style(rng), rng)) * 255).round() for d in labels]
+    ).astype(np.uint8)
     for split in ("train", "t10k"):
         write_idx(tmp_path / f"{split}-images-idx3-ubyte.gz", digits)
         write_idx(tmp_path / f"{split}-labels-idx1-ubyte.gz", labels)

@@ -4,12 +4,12 @@ import keras
 import numpy as np
 import pytest
 
-from digit_core import strokes
 from digit_core.config import ANNConfig, CNNConfig
 from digit_core.models import build_ann, build_cnn
 from digit_core.preprocess import to_mnist
 from digit_core.saliency import explain, grad_cam, integrated_gradients
 from digit_core.visual import enlarge, overlay
+from tests.support import strokes
 
 SEVEN = to_mnist(strokes.draw_digit(7, strokes.Style(width=18)))
 
@@ -74,3 +74,40 @@ def test_overlay_and_enlarge_make_displayable_pictures():
     assert big[4 * 14, 4 * 14] == int(SEVEN[14, 14] * 255)
     with pytest.raises(ValueError, match="shape"):
         overlay(SEVEN, np.zeros((10, 10)))
+
+
+def bars_model() -> keras.Model:
+    """A CNN whose answer is known: its one convolution finds horizontal bars (channel 0) and
+    vertical bars (channel 1); digit 0's score is the amount of horizontal bar, digit 1's the
+    amount of vertical bar, the other digits' zero."""
+    inputs = keras.Input((28, 28, 1))
+    conv = keras.layers.Conv2D(2, 3, padding="same", activation="relu", name="bars")
+    maps = conv(inputs)
+    outputs = keras.layers.Dense(10, activation="softmax")(keras.layers.Flatten()(maps))
+    model = keras.Model(inputs, outputs)
+    kernel = np.zeros((3, 3, 1, 2), np.float32)
+    kernel[1, :, 0, 0] = 1 / 3  # three ink pixels side by side ...
+    kernel[:, 1, 0, 1] = 1 / 3  # ... or one above the other
+    conv.set_weights([kernel, np.full(2, -0.9, np.float32)])  # all three, or nothing
+    dense = np.zeros((28 * 28 * 2, 10), np.float32)
+    dense[0::2, 0] = dense[1::2, 1] = 0.05  # Flatten keeps the channel last
+    model.layers[-1].set_weights([dense, np.zeros(10, np.float32)])
+    return model
+
+
+def test_grad_cam_lights_the_part_of_the_image_behind_the_chosen_digit():
+    image = np.zeros((28, 28), np.float32)
+    image[6, 4:24] = 1.0  # a horizontal bar at the top: what makes a 0 for this model
+    image[14:26, 14] = 1.0  # a vertical bar below it: what makes a 1
+    top, bottom = np.zeros((28, 28), bool), np.zeros((28, 28), bool)
+    top[3:10, :] = True
+    bottom[11:, :] = True
+    model = bars_model()
+    probabilities = model.predict(image[None, ..., None], verbose=0)[0]
+    assert probabilities[0] > 0.1 and probabilities[1] > 0.1  # both digits are in play
+
+    for digit, lit, dark in ((0, top, bottom), (1, bottom, top)):
+        heat = grad_cam(model, image, digit)
+        assert heat[lit].max() == pytest.approx(1.0), digit  # the strongest evidence is there ...
+        assert heat[dark].max() < 0.05, digit  # ... and nothing from the other bar
+        assert heat[lit].sum() > 0.95 * heat.sum(), digit

@@ -2,9 +2,9 @@
 
 import numpy as np
 
-from digit_core import strokes
 from digit_core.preprocess import to_mnist
 from digit_core.segment import split_digits
+from tests.support import strokes
 
 
 def write_number(digits, size=(700, 200), width=16, gap=1.3):
@@ -53,10 +53,13 @@ def test_blank_drawing_has_no_digits():
 def test_a_piece_holds_only_its_own_strokes_when_a_neighbour_reaches_into_its_box():
     # A 7 and a slanted 1 whose boxes overlap by a quarter of the narrower: two digits, and the
     # 7's piece must not carry the part of the 1 that lies inside its box.
-    seven = [[(x + 150, y) for x, y in s]
-             for s in strokes.place(7, strokes.Style(size=200, height=0.7, width=14))]
-    one = [[(x + 220, y) for x, y in s]
-           for s in strokes.place(1, strokes.Style(size=200, height=0.7, width=14, slant=0.6, variant=0.5))]
+    seven = [
+        [(x + 150, y) for x, y in s] for s in strokes.place(7, strokes.Style(size=200, height=0.7, width=14))
+    ]
+    one = [
+        [(x + 220, y) for x, y in s]
+        for s in strokes.place(1, strokes.Style(size=200, height=0.7, width=14, slant=0.6, variant=0.5))
+    ]
     pieces = split_digits(strokes.render(seven + one, (700, 200), 14))
     alone = split_digits(strokes.render(seven, (700, 200), 14))[0].prepared.image
     assert len(pieces) == 2

@@ -6,16 +6,30 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from digit_core import strokes
 from digit_core.evaluation import evaluate
 from digit_core.inference import predict
 from digit_core.preprocess import load_image, to_mnist
 from digit_core.registry import PROJECT_MODELS_DIR, file_sha256, load_model, read_card
+from tests.support import strokes
 
 TARGETS = {"cnn": 0.995, "ann": 0.985}
-CARD_FIELDS = {"architecture", "config", "train_config", "parameters", "test_accuracy", "test_loss",
-               "per_class", "confusion", "history", "training_seconds", "versions", "created",
-               "data_fingerprint", "model_sha256", "command"}
+CARD_FIELDS = {
+    "architecture",
+    "config",
+    "train_config",
+    "parameters",
+    "test_accuracy",
+    "test_loss",
+    "per_class",
+    "confusion",
+    "history",
+    "training_seconds",
+    "versions",
+    "created",
+    "data_fingerprint",
+    "model_sha256",
+    "command",
+}
 
 
 @pytest.fixture(scope="module", params=sorted(TARGETS))

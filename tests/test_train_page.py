@@ -8,17 +8,21 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from streamlit.runtime.scriptrunner import script_runner
 from streamlit.testing.v1 import AppTest
 
-from digit_core import data, registry, strokes
+from digit_core import data, registry
 from digit_core.evaluation import evaluate
 from digit_core.inference import predict
 from digit_core.jobs import RUNNER, STOPPED
 from digit_core.preprocess import to_mnist
-from tests.helpers import block, elements, write_idx
+from tests.support import strokes
+from tests.support.app_setup import STREAMLIT_CLEAN_UP
+from tests.support.helpers import ENTRY, block, elements, script, write_idx
+from ui.navigation import DRAW, TRAIN
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGE = str(ROOT / "pages" / "3_🏋️_Train.py")
+PAGE = script(TRAIN)
 WAIT_S = 240  # upper bound for a tiny run on a busy 2-core machine, not a speed check
 
 
@@ -29,8 +33,9 @@ def drawn_mnist(tmp_path_factory):
     folder = tmp_path_factory.mktemp("drawn_mnist")
     for split, count in (("train", 400), ("t10k", 200)):
         labels = np.arange(count) % 10
-        images = np.stack([(to_mnist(strokes.draw_digit(d, strokes.random_style(rng), rng)) * 255).round()
-                           for d in labels]).astype(np.uint8)
+        images = np.stack(
+            [(to_mnist(strokes.draw_digit(d, strokes.random_style(rng), rng)) * 255).round() for d in labels]
+        ).astype(np.uint8)
         write_idx(folder / f"{split}-images-idx3-ubyte.gz", images)
         write_idx(folder / f"{split}-labels-idx1-ubyte.gz", labels)
     return folder
@@ -129,6 +134,7 @@ def test_an_existing_name_is_kept_unless_replacing_is_ticked(env):
     assert registry.read_card("taken")["note"] == "old"
     at.checkbox(key="train_overwrite").check()
     at.button(key="train_save").click().run()
+    assert not at.exception
     assert "note" not in registry.read_card("taken")
 
 
@@ -188,6 +194,7 @@ def test_a_failed_training_shows_its_error_and_saves_nothing(env, monkeypatch):
     job = RUNNER.get(at.session_state["train_job"])
     assert job.join(WAIT_S)
     at.run()
+    assert not at.exception
     assert any("out of memory" in e.value and "registry is unchanged" in e.value for e in at.error)
     assert sorted(p.name for p in env.iterdir() if not p.name.startswith(".")) == ["ann.json", "ann.keras"]
     at.button(key="train_back").click().run()
@@ -199,16 +206,18 @@ def test_the_default_chosen_here_is_where_the_other_pages_start(env):
     at = AppTest.from_file(PAGE, default_timeout=120).run()
     at.selectbox(key="train_pick").set_value("favourite").run()
     at.button(key="train_set_default").click().run()
+    assert not at.exception
     assert any("now the default" in s.value for s in at.success)
-    draw = AppTest.from_file(str(ROOT / "pages" / "1_✏️_Draw_and_Predict.py"), default_timeout=120).run()
-    assert draw.selectbox(key="draw_model").value == "favourite"
-    home = AppTest.from_file(str(ROOT / "Home.py"), default_timeout=60).run()
+    draw = AppTest.from_file(script(DRAW), default_timeout=120).run()
+    assert not draw.exception and draw.selectbox(key="draw_model").value == "favourite"
+    home = AppTest.from_file(ENTRY, default_timeout=60).run()
+    assert not home.exception
     assert any("the default" in c.value for c in home.caption)
 
 
 def test_fine_tuning_on_my_handwriting_shows_before_and_after_and_saves_a_new_model(env, monkeypatch):
     from digit_core.handwriting import DB_ENV, HandwritingStore
-    from tests.test_finetune import sideways_writer
+    from tests.support.datasets import sideways_writer
 
     store = HandwritingStore(env / "handwriting.sqlite")
     store.add_many(*sideways_writer(60))
@@ -243,6 +252,7 @@ def test_fine_tuning_waits_for_enough_handwriting(env, monkeypatch):
     monkeypatch.setenv(DB_ENV, str(env / "empty.sqlite"))
     at = AppTest.from_file(PAGE, default_timeout=120).run()
     at.radio(key="train_mode").set_value("Fine-tune a saved model on my handwriting").run()
+    assert not at.exception
     assert any("has 0 samples" in i.value for i in at.info)
     assert not [b for b in at.button if b.key == "train_start"]
 
@@ -256,11 +266,15 @@ def test_a_run_the_server_no_longer_holds_is_explained_not_silently_dropped(env)
     assert "job" not in at.query_params and at.button(key="train_start")
 
 
-def test_a_page_run_leaves_the_keras_state_of_a_training_thread_alone(env):
+def test_a_page_run_leaves_the_keras_state_of_a_training_thread_alone(env, monkeypatch):
     import keras
 
+    # Streamlit's own clean-up after every run, until the entry point sets the app up.
+    monkeypatch.setattr(script_runner, "_clean_problem_modules", STREAMLIT_CLEAN_UP)
+    at = AppTest.from_file(ENTRY, default_timeout=120).run()
     before = keras.layers.Dense(1).name  # Keras numbers unnamed layers from its global state
-    AppTest.from_file(PAGE, default_timeout=120).run()
+    at.switch_page(TRAIN.path).run()
+    assert not at.exception and at.button(key="train_start")
     after = keras.layers.Dense(1).name
     # Streamlit's default clean-up after a run resets that state, which broke trainings running
     # in the background: the counter must go on, not start again.

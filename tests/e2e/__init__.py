@@ -1,2 +1,1 @@
-"""Browser tests (real Streamlit server, headless Chromium); a package so that module names do not clash
-with the AppTest tests one folder up (tests/test_draw_page.py)."""
+"""Browser tests: a real Streamlit server driven by headless Chromium (see ``conftest.py``)."""

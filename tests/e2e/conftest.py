@@ -9,17 +9,18 @@ downloads a browser here. Without it, or without Playwright, the tests are skipp
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
 
 from digit_core.handwriting import DB_ENV
-
-from .server import CHROMIUM_ARGS, ROOT, ServerError, streamlit_server
+from tests.support.server import CHROMIUM_ARGS, ROOT, SERVERS, ServerError, streamlit_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 VIEWPORT = {"width": 1400, "height": 1000}
 STARTUP_TIMEOUT_S = 60.0
+TRACEBACK = re.compile(r"Traceback \(most recent call last\)")
 HERE = Path(__file__).resolve().parent
 
 
@@ -34,8 +35,10 @@ def pytest_collection_modifyitems(config, items):
 def chromium_path() -> str:
     """The system Chromium, or a skip that says why not."""
     if not CHROMIUM.exists():
-        pytest.skip(f"browser tests need Debian's Chromium at {CHROMIUM} (apt-get install chromium); "
-                    "Playwright's own browser download is not used")
+        pytest.skip(
+            f"browser tests need Debian's Chromium at {CHROMIUM} (apt-get install chromium); "
+            "Playwright's own browser download is not used"
+        )
     pytest.importorskip("playwright.sync_api", reason="browser tests need the playwright package")
     return str(CHROMIUM)
 
@@ -51,8 +54,10 @@ def server_url(chromium_path, handwriting_db):
     """Base URL of a ``streamlit run Home.py`` started for this session, stopped at the end."""
     os.environ[DB_ENV] = str(handwriting_db)  # the server inherits it
     if not (ROOT / "models" / "cnn.keras").exists():
-        pytest.fail(f"the shipped model {ROOT / 'models' / 'cnn.keras'} is missing: the browser tests "
-                    "assert what it reads")
+        pytest.fail(
+            f"the shipped model {ROOT / 'models' / 'cnn.keras'} is missing: the browser tests "
+            "assert what it reads"
+        )
     try:
         with streamlit_server(STARTUP_TIMEOUT_S) as url:
             yield url
@@ -78,3 +83,19 @@ def page(browser):
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture(autouse=True)
+def no_traceback_in_the_server_log(request):
+    """Every browser test fails when the server logged a traceback while it ran: an exception the
+    page caught and showed politely, or one in a background thread, is still a bug."""
+    if "server_url" not in request.fixturenames:
+        yield
+        return
+    server = SERVERS[request.getfixturevalue("server_url")]
+    start = server.log_size()
+    yield
+    logged = server.output(start)
+    found = TRACEBACK.search(logged)
+    if found:
+        pytest.fail(f"the server logged a traceback during this test:\n{logged[found.start() :][:4000]}")

@@ -20,7 +20,8 @@ def test_evaluate_page_shows_the_heatmap_and_the_cnn_accuracy(page, server_url):
     page.goto(f"{server_url}/Evaluate")
     accuracy = page.locator('[data-testid="stMetric"]').filter(has_text="Accuracy").first
     expect(accuracy.locator('[data-testid="stMetricValue"]')).to_have_text(
-        f"{card['test_accuracy']:.2%}", timeout=LOAD_MS)
+        f"{card['test_accuracy']:.2%}", timeout=LOAD_MS
+    )
     heatmap = page.locator('[data-testid="stVegaLiteChart"]').first
     expect(heatmap).to_be_visible()
     # The heatmap really drew its cells: vega renders the chart into a canvas or an svg.

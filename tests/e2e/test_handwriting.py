@@ -1,10 +1,17 @@
 """My handwriting in a real browser: draw a digit, correct the model's answer by typing, save,
 and find the sample in the gallery of the My handwriting page."""
 
-from digit_core import strokes
 from digit_core.handwriting import HandwritingStore
-
-from .test_draw_page import SINGLE, STYLE, assert_no_exception, draw, expect, open_draw_page, settled_metric
+from tests.support import strokes
+from tests.support.browser import (
+    SINGLE,
+    STYLE,
+    assert_no_exception,
+    draw,
+    expect,
+    open_draw_page,
+    settled_metric,
+)
 
 
 def test_a_corrected_drawing_is_saved_and_appears_in_the_gallery(page, server_url, handwriting_db):

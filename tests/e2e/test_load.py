@@ -13,11 +13,8 @@ import re
 import pytest
 from PIL import Image
 
-from digit_core import strokes
-
-from .load import Settings, run_load, summary
-from .server import SERVERS, healthy
-from .test_draw_page import (
+from tests.support import strokes
+from tests.support.browser import (
     ANSWER_MS,
     PROMPT,
     RESET,
@@ -25,14 +22,16 @@ from .test_draw_page import (
     STYLE,
     assert_no_exception,
     draw,
+    expect,
     open_draw_page,
     settled_metric,
     wait_idle,
 )
+from tests.support.load import Settings, run_load, summary
+from tests.support.server import SERVERS, healthy
 
 pytestmark = pytest.mark.e2e
 
-expect = pytest.importorskip("playwright.sync_api", reason="browser tests need playwright").expect
 
 VIEWPORT = {"width": 1400, "height": 1000}
 TRACEBACK = re.compile(r"Traceback \(most recent call last\)")
@@ -147,8 +146,7 @@ def test_a_browser_closed_mid_request_leaves_the_server_serving_others(browser, 
     assert not TRACEBACK.search(server_log())
 
 
-def test_a_user_whose_connection_drops_is_served_again_and_others_meanwhile(browser, server_url,
-                                                                          server_log):
+def test_a_user_whose_connection_drops_is_served_again_and_others_meanwhile(browser, server_url, server_log):
     context, page = new_page(browser)
     context.add_init_script(TRACK_SOCKETS_JS)
     other_context, other = new_page(browser)
@@ -181,4 +179,3 @@ def test_a_user_whose_connection_drops_is_served_again_and_others_meanwhile(brow
         other_context.close()
     assert healthy(server_url)
     assert not TRACEBACK.search(server_log())
-

@@ -17,15 +17,11 @@ from digit_core.preprocess import MAX_IMAGE_BYTES, prepare
 from digit_core.saliency import explain
 from digit_core.segment import split_digits
 from digit_core.visual import enlarge, overlay
-from pages import (
-    canvas_image_ui,
-    default_index,
-    load_model_ui,
-    model_names_ui,
-    model_stamp,
-    plain,
-    probability_chart,
-)
+from ui.charts import probability_chart
+from ui.navigation import DRAW
+from ui.resources import default_index, load_model_ui, model_names_ui, model_stamp
+from ui.text import plain
+from ui.widgets import canvas_image_ui
 
 # A digit drawn ~200 px tall is scaled by 1/10 into MNIST's 20 px box, so an 18 px pen becomes
 # MNIST's median stroke of about 1.8 px.
@@ -40,23 +36,42 @@ def upload_results(name: str, stamp: tuple[int, int], file_ids: tuple[str, ...],
     # Keyed by the files' ids, not their bytes: a rerun for a slider does not read them again.
     return predict_uploads(load_model_ui(name), [(f.name, f.getvalue()) for f in _files])
 
+
 if "draw_threshold" not in st.session_state:
     st.session_state.draw_threshold = DEFAULT_THRESHOLD
 
-st.set_page_config(page_title="Draw & Predict · Digit Lab", page_icon="✏️", layout="wide")
-st.title("✏️ Draw & Predict")
+st.title(DRAW.heading)
 names = model_names_ui()
 
 with st.sidebar:
-    model_name = st.selectbox("Model", names, index=default_index(names), key="draw_model",
-                              help="Models from the registry; the Train page sets the default.")
-    compare = st.toggle("ANN vs CNN side by side", key="draw_compare",
-                        disabled=not {"ann", "cnn"} <= set(names),
-                        help="Show the shipped ANN's and CNN's answers for the same drawing.")
-    pen = st.slider("Pen width", 4, 40, DEFAULT_PEN, key="draw_pen",
-                    help="18 px matches MNIST's stroke thickness once the digit is scaled.")
-    threshold = st.slider("Sure above", 0.3, 0.99, key="draw_threshold",
-                          help="Below this confidence the page says it is not sure.")
+    model_name = st.selectbox(
+        "Model",
+        names,
+        index=default_index(names),
+        key="draw_model",
+        help="Models from the registry; the Train page sets the default.",
+    )
+    compare = st.toggle(
+        "ANN vs CNN side by side",
+        key="draw_compare",
+        disabled=not {"ann", "cnn"} <= set(names),
+        help="Show the shipped ANN's and CNN's answers for the same drawing.",
+    )
+    pen = st.slider(
+        "Pen width",
+        4,
+        40,
+        DEFAULT_PEN,
+        key="draw_pen",
+        help="18 px matches MNIST's stroke thickness once the digit is scaled.",
+    )
+    threshold = st.slider(
+        "Sure above",
+        0.3,
+        0.99,
+        key="draw_threshold",
+        help="Below this confidence the page says it is not sure.",
+    )
 
 
 def prediction_ui(model, prepared, title: str | None = None):
@@ -64,13 +79,18 @@ def prediction_ui(model, prepared, title: str | None = None):
     prediction = predict_prepared(model, [prepared])[0]
     if title:
         st.caption(title)
-    st.metric("Prediction", str(prediction.digit), f"{prediction.confidence:.1%} confident",
-              delta_color="off", delta_arrow="off")
+    st.metric(
+        "Prediction",
+        str(prediction.digit),
+        f"{prediction.confidence:.1%} confident",
+        delta_color="off",
+        delta_arrow="off",
+    )
     if prediction.unsure(threshold):
-        st.warning(f"Not sure: it looks most like a **{prediction.digit}**, "
-                   f"or else a **{prediction.runner_up}**.")
-    st.altair_chart(probability_chart(prediction.probabilities, prediction.digit),
-                    width="stretch")
+        st.warning(
+            f"Not sure: it looks most like a **{prediction.digit}**, or else a **{prediction.runner_up}**."
+        )
+    st.altair_chart(probability_chart(prediction.probabilities, prediction.digit), width="stretch")
     return prediction
 
 
@@ -98,8 +118,9 @@ def save_sample_ui(image, prepared, prediction) -> None:
             problem = f"Type one digit, 0-9 (not {plain(typed)})."
     if label is not None:
         try:
-            sample = HandwritingStore().add(prepared.image, label, drawing_png(image), prediction.digit,
-                                             prediction.confidence, model_name)
+            sample = HandwritingStore().add(
+                prepared.image, label, drawing_png(image), prediction.digit, prediction.confidence, model_name
+            )
             st.session_state.draw_saved = (drawn, label, sample)
         except (HandwritingError, ValueError) as exc:
             problem = f"Not saved: {plain(exc)}"
@@ -107,17 +128,27 @@ def save_sample_ui(image, prepared, prediction) -> None:
     same = saved is not None and saved[0] == drawn
     with st.container(key="draw_save"):
         confirm, correct = st.columns(2, vertical_alignment="bottom")
-        confirm.button(f"✓ It is a {prediction.digit}: save it", key="draw_confirm", disabled=same,
-                       on_click=st.session_state.update,
-                       kwargs={"draw_confirmed": (drawn, prediction.digit)},
-                       help="Add this drawing to your handwriting set (see the My handwriting page).")
-        correct.text_input(f"Not a {prediction.digit}? Type the right digit, then Enter", max_chars=1,
-                           key="draw_label", on_change=typed_label, disabled=same)
+        confirm.button(
+            f"✓ It is a {prediction.digit}: save it",
+            key="draw_confirm",
+            disabled=same,
+            on_click=st.session_state.update,
+            kwargs={"draw_confirmed": (drawn, prediction.digit)},
+            help="Add this drawing to your handwriting set (see the My handwriting page).",
+        )
+        correct.text_input(
+            f"Not a {prediction.digit}? Type the right digit, then Enter",
+            max_chars=1,
+            key="draw_label",
+            on_change=typed_label,
+            disabled=same,
+        )
         if problem:
             st.error(problem)
         elif same:
-            st.success(f"Saved as a **{saved[1]}** in your handwriting set (sample {saved[2]}). "
-                       f"Draw the next one.")
+            st.success(
+                f"Saved as a **{saved[1]}** in your handwriting set (sample {saved[2]}). Draw the next one."
+            )
 
 
 def insight_ui(name: str, prepared) -> None:
@@ -133,8 +164,10 @@ def insight_ui(name: str, prepared) -> None:
 def single_digit_ui() -> None:
     left, right = st.columns([1, 1])
     with left:
-        st.caption("Draw one digit with the mouse or a finger; undo, redo and clear appear above the "
-                   "canvas when you point at it.")
+        st.caption(
+            "Draw one digit with the mouse or a finger; undo, redo and clear appear above the "
+            "canvas when you point at it."
+        )
         image = canvas_image_ui("draw_canvas", 280, 280, pen)
     prepared = prepare(image) if image is not None else None
     with right, st.container(key="prediction"):
@@ -142,8 +175,9 @@ def single_digit_ui() -> None:
             st.info("Draw a digit on the canvas: the prediction appears as soon as you lift the pen.")
             return
         if prepared.not_a_digit:  # a scribble still gets the model's answer, flagged as such
-            st.warning(f"{prepared.not_a_digit.capitalize()}. The answer below is the model's guess "
-                       f"all the same.")
+            st.warning(
+                f"{prepared.not_a_digit.capitalize()}. The answer below is the model's guess all the same."
+            )
         if compare:
             answers = {}
             for column, name in zip(st.columns(2), ("ann", "cnn")):
@@ -173,10 +207,14 @@ def number_ui() -> None:
 
 
 def upload_ui() -> None:
-    files = st.file_uploader("Images of digits", type=UPLOAD_TYPES, accept_multiple_files=True,
-                             key="draw_uploads",
-                             help=f"PNG, JPEG, BMP, GIF or WebP, up to {MAX_IMAGE_BYTES // 2**20} MB "
-                                  "each. Photos of dark ink on paper work too.")
+    files = st.file_uploader(
+        "Images of digits",
+        type=UPLOAD_TYPES,
+        accept_multiple_files=True,
+        key="draw_uploads",
+        help=f"PNG, JPEG, BMP, GIF or WebP, up to {MAX_IMAGE_BYTES // 2**20} MB "
+        "each. Photos of dark ink on paper work too.",
+    )
     if not files:
         st.info("Upload one or more images: each gets its own prediction.")
         return
@@ -190,14 +228,20 @@ def upload_ui() -> None:
             st.error(f"{plain(result.name)}: {plain(result.error)}")
     shown = [r for r in results if r.prediction is not None]
     for row in range(0, len(shown), THUMBNAILS_PER_ROW):
-        for column, result in zip(st.columns(THUMBNAILS_PER_ROW), shown[row:row + THUMBNAILS_PER_ROW]):
+        for column, result in zip(st.columns(THUMBNAILS_PER_ROW), shown[row : row + THUMBNAILS_PER_ROW]):
             caption = f"{result.name}: {result.prediction.digit}"
             column.image(enlarge(result.prepared.image, 3), caption=caption)
     csv_column, json_column = st.columns(2)
-    csv_column.download_button("Download CSV", results_csv(results), "predictions.csv", "text/csv",
-                               key="draw_download_csv")
-    json_column.download_button("Download JSON", results_json(results), "predictions.json",
-                                "application/json", key="draw_download_json")
+    csv_column.download_button(
+        "Download CSV", results_csv(results), "predictions.csv", "text/csv", key="draw_download_csv"
+    )
+    json_column.download_button(
+        "Download JSON",
+        results_json(results),
+        "predictions.json",
+        "application/json",
+        key="draw_download_json",
+    )
 
 
 draw_tab, number_tab, upload_tab = st.tabs(["One digit", "A number", "Upload"])

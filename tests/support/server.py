@@ -20,8 +20,15 @@ from typing import IO
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 class ServerError(RuntimeError):
@@ -89,9 +96,23 @@ def running_server(timeout: float = 60.0) -> Iterator[Server]:
     url = f"http://127.0.0.1:{port}"
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     env.pop("DIGIT_MODELS_DIR", None)  # the shipped models in models/
-    command = [sys.executable, "-m", "streamlit", "run", "Home.py", "--server.port", str(port),
-               "--server.address", "127.0.0.1", "--server.headless", "true",
-               "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "Home.py",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.headless",
+        "true",
+        "--server.fileWatcherType",
+        "none",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
     with tempfile.TemporaryFile(mode="w+", encoding="utf-8") as log:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         server = Server(url, process, log)
@@ -103,11 +124,13 @@ def running_server(timeout: float = 60.0) -> Iterator[Server]:
             deadline = time.monotonic() + timeout
             while not healthy(url):
                 if process.poll() is not None:
-                    raise ServerError(f"streamlit exited with {process.returncode} before answering:\n"
-                                      f"{output()}")
+                    raise ServerError(
+                        f"streamlit exited with {process.returncode} before answering:\n{output()}"
+                    )
                 if time.monotonic() > deadline:
-                    raise ServerError(f"streamlit did not answer {url}/_stcore/health within "
-                                      f"{timeout:.0f} s:\n{output()}")
+                    raise ServerError(
+                        f"streamlit did not answer {url}/_stcore/health within {timeout:.0f} s:\n{output()}"
+                    )
                 time.sleep(0.25)
             SERVERS[url] = server
             yield server

@@ -4,16 +4,19 @@ import streamlit as st
 
 from digit_core.handwriting import HandwritingError, HandwritingStore
 from digit_core.visual import enlarge
-from pages import counts_chart, plain
+from ui.charts import counts_chart
+from ui.navigation import HANDWRITING
+from ui.text import plain
 
 GALLERY = 60  # samples shown at once; the count says how many there are
 PER_ROW = 10
 THUMB = 3
 
-st.set_page_config(page_title="My handwriting · Digit Lab", page_icon="📝", layout="wide")
-st.title("📝 My handwriting")
-st.write("Digits you drew and labelled on the Draw & Predict page. Evaluate every model on them on "
-         "the Evaluate page, and fine-tune a model on them on the Train page.")
+st.title(HANDWRITING.heading)
+st.write(
+    "Digits you drew and labelled on the Draw & Predict page. Evaluate every model on them on "
+    "the Evaluate page, and fine-tune a model on them on the Train page."
+)
 store = HandwritingStore()
 st.caption(f"Stored in {plain(store.path)} (set `DIGIT_HANDWRITING_DB` to use another file).")
 
@@ -25,13 +28,19 @@ if notice:
 def counts_ui(counts: list[int]) -> None:
     total = sum(counts)
     st.metric("Samples", f"{total:,}", help="Labelled drawings in your set.")
-    st.altair_chart(counts_chart(counts), width="stretch")
+    if total:  # an empty chart would only show an axis
+        st.altair_chart(counts_chart(counts), width="stretch")
 
 
 def gallery_ui(counts: list[int]) -> None:
     choices = ["all"] + [str(d) for d in range(10)]
-    shown = st.segmented_control("Digit", choices, default="all", key="hw_digit",
-                                 format_func=lambda c: c if c == "all" else f"{c} ({counts[int(c)]})")
+    shown = st.segmented_control(
+        "Digit",
+        choices,
+        default="all",
+        key="hw_digit",
+        format_func=lambda c: c if c == "all" else f"{c} ({counts[int(c)]})",
+    )
     label = None if shown in (None, "all") else int(shown)
     samples = store.samples(label=label, limit=GALLERY)
     if not samples:
@@ -42,11 +51,14 @@ def gallery_ui(counts: list[int]) -> None:
         st.caption(f"The newest {GALLERY} of {total:,}.")
     with st.container(key="hw_gallery"):
         for start in range(0, len(samples), PER_ROW):
-            for column, sample in zip(st.columns(PER_ROW), samples[start:start + PER_ROW]):
+            for column, sample in zip(st.columns(PER_ROW), samples[start : start + PER_ROW]):
                 guess = "" if sample.predicted is None else f" · said {sample.predicted}"
                 column.image(enlarge(sample.image, THUMB), caption=f"{sample.label}{guess}")
-                if column.button("Delete", key=f"hw_delete_{sample.id}", help=f"Sample {sample.id}, "
-                                 f"saved {sample.created[:16].replace('T', ' ')}"):
+                if column.button(
+                    "Delete",
+                    key=f"hw_delete_{sample.id}",
+                    help=f"Sample {sample.id}, saved {sample.created[:16].replace('T', ' ')}",
+                ):
                     store.delete(sample.id)
                     st.session_state.hw_notice = f"Deleted sample {sample.id}."
                     st.rerun()
@@ -56,16 +68,29 @@ def export_ui() -> None:
     st.subheader("Export")
     npz_column, zip_column = st.columns(2)
     # Passed as functions: the files are built when clicked, not on every rerun of the page.
-    npz_column.download_button("Download .npz (images, labels)", store.export_npz, "handwriting.npz",
-                               "application/octet-stream", key="hw_export_npz")
-    zip_column.download_button("Download .zip (PNGs + labels.csv)", store.export_zip, "handwriting.zip",
-                               "application/zip", key="hw_export_zip")
+    npz_column.download_button(
+        "Download .npz (images, labels)",
+        store.export_npz,
+        "handwriting.npz",
+        "application/octet-stream",
+        key="hw_export_npz",
+    )
+    zip_column.download_button(
+        "Download .zip (PNGs + labels.csv)",
+        store.export_zip,
+        "handwriting.zip",
+        "application/zip",
+        key="hw_export_zip",
+    )
 
 
 def import_ui() -> None:
     st.subheader("Import")
-    upload = st.file_uploader("A .npz or .zip exported here (or by `python -m digit_core collect-export`)",
-                              type=["npz", "zip"], key="hw_import_file")
+    upload = st.file_uploader(
+        "A .npz or .zip exported here (or by `python -m digit_core collect-export`)",
+        type=["npz", "zip"],
+        key="hw_import_file",
+    )
     if upload is not None and st.button("Add these samples", key="hw_import"):
         try:
             added = store.import_file(upload.name, upload.getvalue())

@@ -4,9 +4,9 @@ Each :class:`Case` is one file and what the app must do with it: read the digit 
 refuse it with a message that contains ``message``. The tests build the corpus in a temporary
 folder; to try the files in the app, write them to a folder of your own::
 
-    python tests/awkward_files.py /tmp/awkward    # then upload /tmp/awkward/* on the Draw page
+    python -m tests.support.awkward_files /tmp/awkward    # then upload /tmp/awkward/* on the Draw page
 
-The valid digits are drawn by :mod:`digit_core.strokes` with fixed seeds, so every run writes the
+The valid digits are drawn by :mod:`tests.support.strokes` with fixed seeds, so every run writes the
 same files. Two cases are large (one just under the upload limit, one just over); they are written
 only when ``large=True``.
 """
@@ -24,11 +24,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-if __package__ in (None, ""):  # run as a script: make digit_core importable
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from digit_core.preprocess import MAX_IMAGE_BYTES
 
-from digit_core import strokes  # noqa: E402
-from digit_core.preprocess import MAX_IMAGE_BYTES  # noqa: E402
+from . import strokes
 
 BROWSER_MB = 1_000_000  # browsers outside Windows count Streamlit's "MB" as 10^6 bytes
 
@@ -98,6 +96,7 @@ def _noise(seed: int, shape) -> np.ndarray:
 
 # -- the files ----------------------------------------------------------------------------------
 
+
 def empty() -> bytes:
     return b""
 
@@ -131,14 +130,18 @@ def text_file() -> bytes:
 
 
 def html_page() -> bytes:
-    return (b"<!DOCTYPE html>\n<html><head><title>digit.png (280\xc3\x97280)</title></head>\n"
-            b"<body><img src=\"https://example.org/digit.png\"></body></html>\n")
+    return (
+        b"<!DOCTYPE html>\n<html><head><title>digit.png (280\xc3\x97280)</title></head>\n"
+        b'<body><img src="https://example.org/digit.png"></body></html>\n'
+    )
 
 
 def svg_drawing() -> bytes:
-    return (b'<?xml version="1.0" encoding="UTF-8"?>\n<!-- drawn in a vector editor -->\n'
-            b'<svg xmlns="http://www.w3.org/2000/svg" width="280" height="280">\n'
-            b'  <path d="M40 30 H240 L120 260" stroke="black" stroke-width="18" fill="none"/>\n</svg>\n')
+    return (
+        b'<?xml version="1.0" encoding="UTF-8"?>\n<!-- drawn in a vector editor -->\n'
+        b'<svg xmlns="http://www.w3.org/2000/svg" width="280" height="280">\n'
+        b'  <path d="M40 30 H240 L120 260" stroke="black" stroke-width="18" fill="none"/>\n</svg>\n'
+    )
 
 
 def pdf_document() -> bytes:
@@ -309,7 +312,7 @@ def greyscale_jpeg() -> bytes:
 def lined_paper_jpeg() -> bytes:
     paper = np.full((280, 280, 3), (250, 248, 240), np.uint8)
     for y in range(20, 280, 28):  # pale blue rules every 28 px and a red margin
-        paper[y:y + 2] = (170, 200, 235)
+        paper[y : y + 2] = (170, 200, 235)
     paper[:, 30:32] = (235, 160, 160)
     ink = _digit(8, width=14)[..., 3:].astype(np.float32) / 255.0
     written = paper * (1 - ink) + np.array([30, 35, 90]) * ink
@@ -359,8 +362,7 @@ def jpeg_named_gif() -> bytes:
 
 def text_line() -> bytes:
     page = Image.new("L", (600, 120), 255)
-    ImageDraw.Draw(page).text((10, 30), "The quick brown fox jumps over 13 lazy dogs", fill=0,
-                              font_size=28)
+    ImageDraw.Draw(page).text((10, 30), "The quick brown fox jumps over 13 lazy dogs", fill=0, font_size=28)
     return _encode(page)
 
 
@@ -370,23 +372,43 @@ CORPUS: list[tuple[str, str, int | str, Callable[[], bytes]]] = [
     ("empty.png", "an empty file", "empty", empty),
     ("notes.png", "a text file renamed .png", "a text file, not an image", text_file),
     ("page.png", "an HTML page saved under an image's name", "HTML web page, not an image", html_page),
-    ("drawing.svg", "an SVG vector drawing of a 7", "SVG (vector) drawing, which is not supported",
-     svg_drawing),
+    (
+        "drawing.svg",
+        "an SVG vector drawing of a 7",
+        "SVG (vector) drawing, which is not supported",
+        svg_drawing,
+    ),
     ("vector.png", "the same SVG saved under a .png name", "SVG (vector) drawing", svg_drawing),
     ("scan.pdf", "a one-page PDF of a scanned 3", "PDF document, not an image", pdf_document),
     ("document.png", "a ZIP archive (a Word document) renamed .png", "ZIP archive", zip_archive),
-    ("iphone.heic", "the start of an iPhone HEIC photo", "HEIC/HEIF photo, which is not supported",
-     heic_photo),
+    (
+        "iphone.heic",
+        "the start of an iPhone HEIC photo",
+        "HEIC/HEIF photo, which is not supported",
+        heic_photo,
+    ),
     ("random.png", "4 KB of random bytes", "not an image file", random_bytes),
     # Damaged images
     ("truncated.png", "the first half of a PNG", "damaged or truncated", truncated_png),
     ("truncated.jpg", "the first third of a JPEG photo", "damaged or truncated", truncated_jpeg),
-    ("signature_only.png", "a PNG signature and nothing else", "starts like a PNG image but is damaged",
-     png_signature_only),
-    ("bad_crc.png", "a PNG whose header checksum is wrong", "starts like a PNG image but is damaged",
-     png_bad_crc),
-    ("zero_height.png", "a PNG that declares a height of 0", "starts like a PNG image but is damaged",
-     png_zero_height),
+    (
+        "signature_only.png",
+        "a PNG signature and nothing else",
+        "starts like a PNG image but is damaged",
+        png_signature_only,
+    ),
+    (
+        "bad_crc.png",
+        "a PNG whose header checksum is wrong",
+        "starts like a PNG image but is damaged",
+        png_bad_crc,
+    ),
+    (
+        "zero_height.png",
+        "a PNG that declares a height of 0",
+        "starts like a PNG image but is damaged",
+        png_zero_height,
+    ),
     # Sizes
     ("bomb.png", "a decompression bomb: 30000x30000 declared in 80 bytes", "too many pixels", bomb),
     ("bomb.gif", "a GIF whose screen is 65535x65535", "too many pixels", gif_bomb),
@@ -400,8 +422,12 @@ CORPUS: list[tuple[str, str, int | str, Callable[[], bytes]]] = [
     ("grey16.png", "a 16-bit greyscale PNG of a 9", 9, grey16_png),
     ("float.tiff", "a 32-bit float TIFF of a 4", 4, float_tiff),
     ("cmyk.jpg", "a CMYK JPEG of a 2", 2, cmyk_jpeg),
-    ("palette_transparent.png", "a 4-colour palette PNG with a transparent background (a 1)", 1,
-     palette_transparent_png),
+    (
+        "palette_transparent.png",
+        "a 4-colour palette PNG with a transparent background (a 1)",
+        1,
+        palette_transparent_png,
+    ),
     ("canvas.png", "black ink on a transparent background, as the drawing canvas sends", 5, canvas_png),
     ("progressive.jpg", "a progressive JPEG of a 9", 9, progressive_jpeg),
     ("blocky.jpg", "a JPEG of a 4 at quality 8", 4, low_quality_jpeg),
@@ -418,8 +444,12 @@ CORPUS: list[tuple[str, str, int | str, Callable[[], bytes]]] = [
     ("faint.png", "a 3 at 4% contrast, too faint to be ink", "blank: no ink", faint),
     ("shadow.jpg", "blank paper in uneven light", "blank: no ink", shadow_only),
     ("noise.png", "pure colour noise", "not look like a digit: the ink is scattered", noise_rgb),
-    ("noise_small.png", "64x64 greyscale noise", "not look like a digit: the ink is scattered",
-     noise_grey_small),
+    (
+        "noise_small.png",
+        "64x64 greyscale noise",
+        "not look like a digit: the ink is scattered",
+        noise_grey_small,
+    ),
     ("dust.png", "white paper with dust specks", "not look like a digit: the ink is scattered", dust_specks),
     ("square.png", "a solid black square", "not look like a digit: the ink is one solid block", solid_square),
     ("text_line.png", "a line of typed text", "not look like a digit: the ink is a long row", text_line),
@@ -436,8 +466,12 @@ CORPUS: list[tuple[str, str, int | str, Callable[[], bytes]]] = [
 
 LARGE: list[tuple[str, str, int | str, Callable[[], bytes]]] = [
     ("large_scan.bmp", "a 2800x2380 BMP scan of an 8, just under 20 MB", 8, near_the_limit),
-    ("too_big.png", "a PNG padded to one byte over the size limit", "larger than the 20 MB limit",
-     over_the_limit),
+    (
+        "too_big.png",
+        "a PNG padded to one byte over the size limit",
+        "larger than the 20 MB limit",
+        over_the_limit,
+    ),
 ]
 
 

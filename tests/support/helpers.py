@@ -1,4 +1,5 @@
-"""Small helpers shared by the AppTest page tests."""
+"""Small helpers shared by the AppTest page tests: where the scripts are, finding elements, and
+writing MNIST files."""
 
 import gzip
 import struct
@@ -7,6 +8,18 @@ from pathlib import Path
 import numpy as np
 
 from digit_core import data
+from ui.navigation import PageSpec
+
+ROOT = Path(__file__).resolve().parents[2]  # the project: Home.py, app_pages/, models/
+# CI sets this: there, tests that need MNIST fail when it is missing or corrupt, instead of skipping
+# (a skipped test cannot catch a bug, and a run full of skips still looks green). See conftest.py.
+REQUIRE_DATA_ENV = "DIGIT_REQUIRE_DATA"
+ENTRY = str(ROOT / "Home.py")
+
+
+def script(spec: PageSpec) -> str:
+    """The path of a page's script, for ``AppTest.from_file``."""
+    return str(ROOT / spec.path)
 
 
 def write_idx(path: Path, array: np.ndarray) -> None:

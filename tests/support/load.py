@@ -29,8 +29,7 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from digit_core import strokes
-
+from . import strokes
 from .server import CHROMIUM, CHROMIUM_ARGS, SERVERS, Server, healthy, interpolate
 
 VIEWPORT = {"width": 1400, "height": 1000}
@@ -122,8 +121,11 @@ def percentiles_ms(seconds: list[float]) -> dict:
     if not seconds:
         return {"p50_ms": None, "p95_ms": None, "max_ms": None}
     ms = np.asarray(seconds) * 1000.0
-    return {"p50_ms": float(np.percentile(ms, 50)), "p95_ms": float(np.percentile(ms, 95)),
-            "max_ms": float(ms.max())}
+    return {
+        "p50_ms": float(np.percentile(ms, 50)),
+        "p95_ms": float(np.percentile(ms, 95)),
+        "max_ms": float(ms.max()),
+    }
 
 
 class Session:
@@ -152,8 +154,9 @@ class Session:
             self.tally.error(self.name, f"console error: {message.text[:300]}")
 
     def _response(self, response) -> None:
-        if response.status >= 400 and not (response.status == 404 and PROBES.match(
-                urlparse(response.url).path)):
+        if response.status >= 400 and not (
+            response.status == 404 and PROBES.match(urlparse(response.url).path)
+        ):
             self.tally.error(self.name, f"HTTP {response.status} for {response.url}")
 
     def _websocket(self, socket) -> None:
@@ -254,8 +257,9 @@ class Drawer(Session):
                 self.tally.predictions += 1
                 self.count += 1
                 if final[0].strip() != str(digit):
-                    self.tally.wrong.append(f"{self.name}: drew {digit}, first read {result['text']!r}, "
-                                            f"then {final[0].strip()!r}")
+                    self.tally.wrong.append(
+                        f"{self.name}: drew {digit}, first read {result['text']!r}, then {final[0].strip()!r}"
+                    )
             await page.click(RESET, timeout=timeout_s * 1000)
             await page.wait_for_function(PROMPT_JS, timeout=timeout_s * 1000)
             await self.idle(timeout_s)
@@ -394,15 +398,15 @@ async def run_load_async(url: str, settings: Settings, server: Server | None = N
     log_from = server.log_size() if server else 0
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        drawers = [Drawer(browser, url, i + 1, tally, settings)
-                   for i in range(settings.drawers)]
+        drawers = [Drawer(browser, url, i + 1, tally, settings) for i in range(settings.drawers)]
         trainer = Trainer(browser, url, tally, settings) if settings.train else None
         sessions = [*drawers, *([trainer] if trainer else [])]
         try:
             # Set-up: every page open and warmed up, the training past its first batch.
             ready = []
-            for session, outcome in zip(sessions, await asyncio.gather(
-                    *(s.setup() for s in sessions), return_exceptions=True)):
+            for session, outcome in zip(
+                sessions, await asyncio.gather(*(s.setup() for s in sessions), return_exceptions=True)
+            ):
                 if not isinstance(outcome, BaseException):
                     ready.append(session)
                 elif isinstance(outcome, PlaywrightError | RuntimeError | AssertionError):
@@ -415,7 +419,9 @@ async def run_load_async(url: str, settings: Settings, server: Server | None = N
             deadline = start + settings.seconds
             outcomes = await asyncio.gather(
                 *(session.run(deadline) for session in ready),
-                watch_health(url, server, deadline, tally), return_exceptions=True)
+                watch_health(url, server, deadline, tally),
+                return_exceptions=True,
+            )
             window = time.monotonic() - start
             for outcome in outcomes:
                 if isinstance(outcome, BaseException):
@@ -440,9 +446,15 @@ async def run_load_async(url: str, settings: Settings, server: Server | None = N
     tracebacks = [line for line in log.splitlines() if TRACEBACK.search(line)]
     for line in tracebacks[:5]:
         tally.error("server log", line[:300])
-    return {"settings": settings, "window_s": window, "tally": tally, "rss": rss,
-            "server_log_tracebacks": len(tracebacks), "phases_s": phases,
-            "latency": percentiles_ms(tally.latencies)}
+    return {
+        "settings": settings,
+        "window_s": window,
+        "tally": tally,
+        "rss": rss,
+        "server_log_tracebacks": len(tracebacks),
+        "phases_s": phases,
+        "latency": percentiles_ms(tally.latencies),
+    }
 
 
 def run_load(url: str, settings: Settings, server: Server | None = None) -> dict:
@@ -477,19 +489,20 @@ def summary(report: dict) -> str:
         return f"{value:.0f} ms" if value is not None else "–"
 
     trainer = f" + 1 training a {s.arch.upper()} on {s.images} images" if s.train else ""
-    lines = [f"sessions:         {s.drawers + s.train} ({s.drawers} drawing{trainer})",
-             f"seconds:          {report['window_s']:.1f} (asked {s.seconds:g})",
-             f"predictions:      {t.predictions} "
-             f"({', '.join(f'{k}: {v}' for k, v in t.per_session.items())})",
-             f"wrong answers:    {len(t.wrong)}",
-             f"errors:           {len(t.errors)}",
-             f"exceptions shown: {len(t.exceptions)}",
-             f"latency:          p50 {ms(latency['p50_ms'])}, p95 {ms(latency['p95_ms'])}, "
-             f"max {ms(latency['max_ms'])} (pen up to answer shown, browser clock)",
-             f"server RSS:       {mib(rss['start_kib'])} at start, {mib(rss.get('warm_kib'))} after "
-             f"warm-up, {mib(rss['end_kib'])} at the end",
-             "phases:           " + ", ".join(f"{k} {v:.0f} s" for k, v in report["phases_s"].items()),
-             f"health checks:    {t.health_checks}, server log tracebacks: {report['server_log_tracebacks']}"]
+    lines = [
+        f"sessions:         {s.drawers + s.train} ({s.drawers} drawing{trainer})",
+        f"seconds:          {report['window_s']:.1f} (asked {s.seconds:g})",
+        f"predictions:      {t.predictions} ({', '.join(f'{k}: {v}' for k, v in t.per_session.items())})",
+        f"wrong answers:    {len(t.wrong)}",
+        f"errors:           {len(t.errors)}",
+        f"exceptions shown: {len(t.exceptions)}",
+        f"latency:          p50 {ms(latency['p50_ms'])}, p95 {ms(latency['p95_ms'])}, "
+        f"max {ms(latency['max_ms'])} (pen up to answer shown, browser clock)",
+        f"server RSS:       {mib(rss['start_kib'])} at start, {mib(rss.get('warm_kib'))} after "
+        f"warm-up, {mib(rss['end_kib'])} at the end",
+        "phases:           " + ", ".join(f"{k} {v:.0f} s" for k, v in report["phases_s"].items()),
+        f"health checks:    {t.health_checks}, server log tracebacks: {report['server_log_tracebacks']}",
+    ]
     if t.training:
         lines.append("training:         " + "; ".join(f"{k}: {v}" for k, v in t.training.items()))
     lines += [f"  wrong: {w}" for w in t.wrong[:10]]

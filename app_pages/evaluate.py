@@ -16,31 +16,31 @@ from digit_core.evaluation import (
 )
 from digit_core.inference import predict, single_image_ms
 from digit_core.visual import enlarge
-from pages import (
-    confusion_heatmap,
+from ui.charts import confusion_heatmap, history_chart, per_class_bars, probability_chart, test_set_bars
+from ui.navigation import EVALUATE
+from ui.resources import (
     default_index,
     handwriting_set_ui,
-    history_chart,
     load_model_ui,
     model_names_ui,
     model_stamp,
-    per_class_bars,
-    plain,
-    probability_chart,
-    test_set_bars,
     test_set_ui,
 )
+from ui.text import plain
 
 GALLERY = 40  # images shown per gallery; the count says how many there are in all
 THUMB = 3  # gallery images are 28 x 3 = 84 px
 
-st.set_page_config(page_title="Evaluate · Digit Lab", page_icon="📊", layout="wide")
-st.title("📊 Evaluate")
+st.title(EVALUATE.heading)
 names = model_names_ui()
 MNIST_SOURCE, HANDWRITING_SOURCE = "MNIST test set", "My handwriting"
 with st.sidebar:
-    source = st.radio("Test set", [MNIST_SOURCE, HANDWRITING_SOURCE], key="eval_source",
-                      help="MNIST's 10,000 test images, or the digits you saved on the Draw page.")
+    source = st.radio(
+        "Test set",
+        [MNIST_SOURCE, HANDWRITING_SOURCE],
+        key="eval_source",
+        help="MNIST's 10,000 test images, or the digits you saved on the Draw page.",
+    )
 on_handwriting = source == HANDWRITING_SOURCE
 test_set = handwriting_set_ui() if on_handwriting else test_set_ui()
 if on_handwriting and test_set is None:
@@ -97,21 +97,29 @@ def headline_ui(name: str, result, card: dict) -> None:
     columns[3].metric("Parameters", number(card, "parameters", ","))
     columns[4].metric("Size on disk", f"{model_stamp(name)[1] / 2**20:.2f} MB")
     if test_set is not None:
-        columns[5].metric("One image", f"{inference_ms(name, model_stamp(name)):.2f} ms",
-                          help="Median time to predict one 28×28 image on this server.")
+        columns[5].metric(
+            "One image",
+            f"{inference_ms(name, model_stamp(name)):.2f} ms",
+            help="Median time to predict one 28×28 image on this server.",
+        )
         if on_handwriting:
             mnist = number(card, "test_accuracy", ".2%")
-            st.caption(f"Evaluated on the {result.count:,} digits of your handwriting set; on MNIST's test "
-                       f"set this model scores {mnist} (its card).")
+            st.caption(
+                f"Evaluated on the {result.count:,} digits of your handwriting set; on MNIST's test "
+                f"set this model scores {mnist} (its card)."
+            )
             return
-        same = (card.get("data_fingerprint") == test_set.fingerprint
-                and card.get("model_sha256") == file_sha256(name, model_stamp(name)))
+        same = card.get("data_fingerprint") == test_set.fingerprint and card.get(
+            "model_sha256"
+        ) == file_sha256(name, model_stamp(name))
         stored = number(card, "test_accuracy", ".2%")
         agrees = stored == f"{result.accuracy:.2%}"
         note = "matches the model card's" if agrees else f"differs from the card's {stored}"
         origin = "" if same else " (the card was made with another file or other data)"
-        st.caption(f"Evaluated on {result.count:,} test images from {plain(test_set.source)}; "
-                   f"the accuracy {note}{origin}.")
+        st.caption(
+            f"Evaluated on {result.count:,} test images from {plain(test_set.source)}; "
+            f"the accuracy {note}{origin}."
+        )
 
 
 def gallery_ui(indices, captions) -> None:
@@ -132,10 +140,17 @@ def pick_cell() -> None:
 
 def confusion_ui(result, probabilities) -> None:
     st.subheader("Confusion matrix")
-    by_rate = st.toggle("Row-normalised rates", key="eval_rates",
-                        help="Colour by the share of each true digit instead of raw counts.")
-    chart = confusion_heatmap(result.confusion.tolist(), row_normalised(result.confusion).tolist(),
-                              by_rate=by_rate, selectable=probabilities is not None)
+    by_rate = st.toggle(
+        "Row-normalised rates",
+        key="eval_rates",
+        help="Colour by the share of each true digit instead of raw counts.",
+    )
+    chart = confusion_heatmap(
+        result.confusion.tolist(),
+        row_normalised(result.confusion).tolist(),
+        by_rate=by_rate,
+        selectable=probabilities is not None,
+    )
     if probabilities is None:
         st.altair_chart(chart)
         return
@@ -149,8 +164,10 @@ def confusion_ui(result, probabilities) -> None:
         true = true_col.selectbox("True digit", range(10), key="eval_true")
         predicted = pred_col.selectbox("Predicted digit", range(10), key="eval_predicted")
         found = cell(probabilities, test_set.labels, true, predicted)
-        st.markdown(f"**{len(found):,}** test images of a **{true}** predicted as **{predicted}**"
-                    + (f" (the first {GALLERY} shown)" if len(found) > GALLERY else ""))
+        st.markdown(
+            f"**{len(found):,}** test images of a **{true}** predicted as **{predicted}**"
+            + (f" (the first {GALLERY} shown)" if len(found) > GALLERY else "")
+        )
         with st.container(key="eval_cell"):
             gallery_ui(found, [f"{probabilities[i, predicted]:.0%}" for i in found])
 
@@ -162,7 +179,8 @@ def per_class_ui(result) -> None:
     st.caption(f"The hardest digit for this model is **{worst}** (lowest F1). Click a column to sort.")
     styled = frame.style.format({"precision": "{:.2%}", "recall": "{:.2%}", "f1": "{:.2%}"}).apply(
         lambda row: ["background-color: rgba(255, 99, 71, 0.25)" if row.name == worst else ""] * len(row),
-        axis=1)
+        axis=1,
+    )
     left, right = st.columns(2)
     left.dataframe(styled, width="stretch", key="eval_per_class")
     right.altair_chart(per_class_bars({"accuracy": result.recall.tolist()}), width="stretch")
@@ -175,17 +193,25 @@ def mistakes_ui(result, probabilities) -> None:
         st.caption("No mistakes on this test set.")
         return
     for start in range(0, len(shown), 6):
-        for column, mistake in zip(st.columns(6), shown[start:start + 6]):
-            column.image(enlarge(test_set.images[mistake.index], THUMB), width=28 * THUMB,
-                         caption=f"true {mistake.true} → {mistake.predicted} ({mistake.confidence:.0%})")
+        for column, mistake in zip(st.columns(6), shown[start : start + 6]):
+            column.image(
+                enlarge(test_set.images[mistake.index], THUMB),
+                width=28 * THUMB,
+                caption=f"true {mistake.true} → {mistake.predicted} ({mistake.confidence:.0%})",
+            )
             with column.expander("probabilities"):
                 chart = probability_chart(probabilities[mistake.index], mistake.predicted, height=120)
                 st.altair_chart(chart, width="stretch")
 
 
 def one_model_ui() -> None:
-    name = st.selectbox("Model", names, index=default_index(names), key="eval_model",
-                        help="The shipped models come first; the Train page sets the default.")
+    name = st.selectbox(
+        "Model",
+        names,
+        index=default_index(names),
+        key="eval_model",
+        help="The shipped models come first; the Train page sets the default.",
+    )
     found = report(name)
     if found is None:
         return
@@ -200,12 +226,27 @@ def one_model_ui() -> None:
         st.altair_chart(history_chart(card["history"]), width="stretch")
     st.subheader("Downloads")
     columns = st.columns(3)
-    columns[0].download_button("Confusion matrix (CSV)", confusion_csv(result.confusion),
-                               f"{name}-confusion.csv", "text/csv", key="eval_download_confusion")
-    columns[1].download_button("Per-digit metrics (CSV)", per_class_csv(result), f"{name}-per-digit.csv",
-                               "text/csv", key="eval_download_per_class")
-    columns[2].download_button("Model file (.keras)", model_bytes(name, model_stamp(name)), f"{name}.keras",
-                               "application/octet-stream", key="eval_download_model")
+    columns[0].download_button(
+        "Confusion matrix (CSV)",
+        confusion_csv(result.confusion),
+        f"{name}-confusion.csv",
+        "text/csv",
+        key="eval_download_confusion",
+    )
+    columns[1].download_button(
+        "Per-digit metrics (CSV)",
+        per_class_csv(result),
+        f"{name}-per-digit.csv",
+        "text/csv",
+        key="eval_download_per_class",
+    )
+    columns[2].download_button(
+        "Model file (.keras)",
+        model_bytes(name, model_stamp(name)),
+        f"{name}.keras",
+        "application/octet-stream",
+        key="eval_download_model",
+    )
 
 
 def compare_ui() -> None:
@@ -228,22 +269,29 @@ def compare_ui() -> None:
                 d.metric("Training time", number(card, "training_seconds", ".0f") + " s")
                 if test_set is not None:
                     e.metric("One image", f"{inference_ms(name, model_stamp(name)):.2f} ms")
-                st.altair_chart(confusion_heatmap(result.confusion.tolist(),
-                                                  row_normalised(result.confusion).tolist(), size=300))
+                st.altair_chart(
+                    confusion_heatmap(
+                        result.confusion.tolist(), row_normalised(result.confusion).tolist(), size=300
+                    )
+                )
     st.subheader("Accuracy per digit")
-    st.altair_chart(per_class_bars({name: r[0].recall.tolist() for name, r in reports.items()}),
-                    width="stretch")
+    st.altair_chart(
+        per_class_bars({name: r[0].recall.tolist() for name, r in reports.items()}), width="stretch"
+    )
     if test_set is None or first == second:
         return
     st.subheader("Where they disagree")
     found = disagreements(reports[first][1], reports[second][1], test_set.labels)
     right = who_was_right(found)
-    st.markdown(f"**{len(found):,}** test images: **{first}** right on {right['first']}, "
-                f"**{second}** right on {right['second']}, neither on {right['neither']}.")
+    st.markdown(
+        f"**{len(found):,}** test images: **{first}** right on {right['first']}, "
+        f"**{second}** right on {right['second']}, neither on {right['neither']}."
+    )
     winner = {"first": f"{first} right", "second": f"{second} right", "neither": "both wrong"}
-    gallery_ui([d.index for d in found],
-               [f"true {d.true} · {first} {d.first} · {second} {d.second} · {winner[d.right]}"
-                for d in found])
+    gallery_ui(
+        [d.index for d in found],
+        [f"true {d.true} · {first} {d.first} · {second} {d.second} · {winner[d.right]}" for d in found],
+    )
 
 
 def mnist_vs_handwriting_ui() -> None:
@@ -257,15 +305,17 @@ def mnist_vs_handwriting_ui() -> None:
             continue
         row = {"model": name, "MNIST": card.get("test_accuracy")}
         if handwriting is not None:
-            probabilities = probabilities_of(name, model_stamp(name), handwriting.fingerprint,
-                                             handwriting.images)
+            probabilities = probabilities_of(
+                name, model_stamp(name), handwriting.fingerprint, handwriting.images
+            )
             row["my handwriting"] = evaluate(probabilities, handwriting.labels).accuracy
         rows.append(row)
     frame = pd.DataFrame(rows)
     columns = {"MNIST": st.column_config.NumberColumn("MNIST test accuracy", format="percent")}
     if handwriting is not None:
         columns["my handwriting"] = st.column_config.NumberColumn(
-            f"accuracy on my handwriting ({len(handwriting.labels):,} digits)", format="percent")
+            f"accuracy on my handwriting ({len(handwriting.labels):,} digits)", format="percent"
+        )
     with st.container(key="eval_versus"):
         st.dataframe(frame, hide_index=True, width="stretch", column_config=columns)
     if handwriting is not None and len(frame):

@@ -1,0 +1,606 @@
+"""Train: an ANN or a CNN on MNIST in the background of the server, watched live; save and compare
+runs. The training itself is a :mod:`digit_core.jobs` job, so it outlives this script's run."""
+
+import datetime as dt
+import re
+import shlex
+
+import pandas as pd
+import streamlit as st
+
+from digit_core import registry
+from digit_core.config import ANNConfig, AugmentConfig, CNNConfig, TrainConfig, model_config_from_dict
+from digit_core.finetune import FineTuneSpec, plan
+from digit_core.handwriting import HandwritingError, HandwritingStore
+from digit_core.jobs import FAILED, LOADING, RUNNER, STOPPED, TESTING, BusyError, format_duration
+from ui.charts import batch_loss_chart, epoch_chart
+from ui.navigation import TRAIN
+from ui.resources import default_index, train_data_ui, usable_model_names
+from ui.text import plain
+
+ARCH_LABELS = {"cnn": "CNN (convolutional)", "ann": "ANN (dense)"}
+SUBSETS = {"1k": 1000, "5k": 5000, "20k": 20000, "all": None}
+BATCH_SIZES = [32, 64, 128, 256, 512]
+LEARNING_RATES = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2]
+WIDTHS = [0.25, 0.5, 1.0, 1.5, 2.0]
+HIDDEN_UNITS = [128, 256, 512, 1024]
+REFRESH_S = 1.0  # how often a running job's view is redrawn
+ANONYMOUS = "an anonymous user"
+NEW, FINE_TUNE = "A new model on MNIST", "Fine-tune a saved model on my handwriting"
+MIN_HANDWRITING = 10  # samples needed before fine-tuning makes sense
+
+st.title(TRAIN.heading)
+
+
+def remember(job) -> None:
+    """Tie ``job`` to this session and to the URL, so page switches and reloads find it again."""
+    st.session_state.train_job = job.id
+    st.query_params["job"] = job.id
+
+
+def job_id() -> str | None:
+    """The id of the job this session started: in its state after a page switch, in the URL after
+    a reload."""
+    return st.session_state.get("train_job") or st.query_params.get("job")
+
+
+def let_go(notice: str | None = None) -> None:
+    """Drop this session's job and return to the settings, with ``notice`` shown there."""
+    found = job_id()
+    st.session_state.pop("train_job", None)
+    if found:
+        RUNNER.forget(found)
+    if "job" in st.query_params:
+        del st.query_params["job"]
+    if notice:
+        st.session_state.train_notice = notice
+    st.rerun()
+
+
+def my_job():
+    """The job this session started (found by session or URL), if the server still has it; if it
+    does not (a restart, or many newer runs), say so once and forget the id."""
+    found = job_id()
+    job = RUNNER.get(found)
+    if found and job is None:
+        st.warning(
+            "Your last run is no longer kept on this server (it was not saved): the server "
+            "restarted, or newer runs took its place."
+        )
+        st.session_state.pop("train_job", None)
+        if "job" in st.query_params:
+            del st.query_params["job"]
+    return job
+
+
+def settings_ui(mnist) -> None:
+    """The settings, the resulting data split, and the Start button."""
+    arch = st.radio(
+        "Network",
+        list(ARCH_LABELS),
+        format_func=ARCH_LABELS.get,
+        horizontal=True,
+        key="train_arch",
+        help="A CNN sees shapes wherever they are; an ANN sees pixels.",
+    )
+    default_model = CNNConfig() if arch == "cnn" else ANNConfig()
+    left, middle, right = st.columns(3)
+    with left:
+        epochs = st.number_input(
+            "Epochs",
+            1,
+            50,
+            5,
+            key="train_epochs",
+            help="Passes over the training images. Training stops early when "
+            "validation accuracy stalls for 5 epochs.",
+        )
+        batch_size = st.select_slider(
+            "Batch size",
+            BATCH_SIZES,
+            128,
+            key="train_batch_size",
+            help="Images per step: larger is faster per epoch but learns less per image.",
+        )
+        learning_rate = st.select_slider(
+            "Learning rate",
+            LEARNING_RATES,
+            3e-3,
+            key="train_lr",
+            format_func=lambda v: f"{v:g}",
+            help="Peak rate, reached after a short warm-up, then decayed to zero by the last step.",
+        )
+        optimizer = st.selectbox(
+            "Optimizer",
+            ["adam", "sgd", "rmsprop"],
+            key="train_optimizer",
+            help="Adam suits most runs; SGD uses Nesterov momentum 0.9.",
+        )
+    with middle:
+        dropout = st.slider(
+            "Dropout",
+            0.0,
+            0.7,
+            default_model.dropout,
+            0.05,
+            key=f"train_dropout_{arch}",
+            help="Share of units switched off at random while training, against overfitting.",
+        )
+        if arch == "cnn":
+            width = st.select_slider(
+                "Width",
+                WIDTHS,
+                1.0,
+                key="train_width",
+                format_func=lambda v: f"×{v:g}",
+                help="Multiplies the filters of every conv block (32 and 64 at ×1).",
+            )
+        else:
+            units = st.select_slider(
+                "Hidden units per layer",
+                HIDDEN_UNITS,
+                512,
+                key="train_units",
+                help="Two dense hidden layers of this size.",
+            )
+        augment = st.toggle(
+            "Augmentation",
+            True,
+            key="train_augment",
+            help="Random rotation, shift, zoom, shear and stroke width, so the model "
+            "copes with digits drawn on a screen, not only with MNIST's.",
+        )
+    with right:
+        subset = st.select_slider(
+            "Training images",
+            list(SUBSETS),
+            "20k",
+            key="train_subset",
+            help="How much of MNIST's 60,000 training images to use.",
+        )
+        split = st.slider(
+            "Validation split",
+            0,
+            20,
+            10,
+            5,
+            format="%d%%",
+            key="train_split",
+            help="Share of those images held out to pick the best epoch.",
+        )
+        seed = st.number_input(
+            "Random seed", 0, 2**31 - 1, 0, key="train_seed", help="Same seed, same settings: the same model."
+        )
+    owner = st.text_input(
+        "Your name (optional)",
+        max_chars=40,
+        key="train_owner",
+        help="Shown to other users of this server while your training runs.",
+    )
+
+    available = len(mnist.train_images)
+    chosen = min(SUBSETS[subset] or available, available)
+    n_val = round(chosen * split / 100)
+    st.caption(
+        f"Trains on **{chosen - n_val:,}** images, validates on **{n_val:,}**, then tests on "
+        f"the **{len(mnist.test_images):,}** test images."
+    )
+    if not st.button("Start training", type="primary", key="train_start"):
+        return
+    start_job(
+        lambda: (
+            CNNConfig(width=width, dropout=dropout)
+            if arch == "cnn"
+            else ANNConfig(units=(units, units), dropout=dropout),
+            TrainConfig(
+                epochs=int(epochs),
+                batch_size=batch_size,
+                learning_rate=learning_rate,
+                optimizer=optimizer,
+                augment=AugmentConfig() if augment else None,
+                validation_size=n_val,
+                limit=chosen - n_val,
+                seed=int(seed),
+            ),
+            None,
+        ),
+        mnist,
+        owner,
+    )
+
+
+def start_job(configure, mnist, owner: str) -> None:
+    """Start the job that ``configure()`` describes as ``(model config, train config, fine-tune
+    spec or None)``; a bad setting or a busy server gets a message instead."""
+    try:
+        model_config, train_config, spec = configure()
+    except (ValueError, KeyError, registry.ModelError) as exc:
+        st.error(f"Cannot train with these settings: {plain(exc)}")
+        return
+    try:
+        job = RUNNER.start(
+            model_config, train_config, lambda: mnist, owner=owner.strip() or ANONYMOUS, fine_tune=spec
+        )
+    except BusyError as exc:
+        st.warning(f"Not started: {plain(exc)}.")
+        return
+    remember(job)
+    st.rerun()
+
+
+def fine_tune_ui(mnist) -> None:
+    """Fine-tuning settings: which model, how much MNIST to mix in, how much handwriting to hold out."""
+    try:
+        images, labels = HandwritingStore().arrays()
+    except HandwritingError as exc:
+        st.error(f"The handwriting set cannot be used: {plain(exc)}")
+        return
+    if len(labels) < MIN_HANDWRITING:
+        st.info(
+            f"Your handwriting set has {len(labels)} samples: save at least {MIN_HANDWRITING} "
+            f"labelled drawings on the Draw & Predict page (more is better, of every digit)."
+        )
+        return
+    names = usable_model_names()
+    left, middle, right = st.columns(3)
+    with left:
+        base = st.selectbox(
+            "Model to fine-tune",
+            names,
+            index=default_index(names),
+            key="train_base",
+            help="A copy is trained; the saved model itself is not changed.",
+        )
+        epochs = st.number_input(
+            "Epochs", 1, 20, 3, key="train_ft_epochs", help="Passes over the mix of MNIST and your digits."
+        )
+    with middle:
+        learning_rate = st.select_slider(
+            "Learning rate",
+            LEARNING_RATES,
+            3e-4,
+            key="train_ft_lr",
+            format_func=lambda v: f"{v:g}",
+            help="Lower than for a new model, so that it adapts without forgetting.",
+        )
+        augment = st.toggle(
+            "Augmentation",
+            True,
+            key="train_ft_augment",
+            help="Random distortions of every image, yours included.",
+        )
+    with right:
+        mnist_images = st.select_slider(
+            "MNIST images mixed in",
+            [1000, 5000, 20000],
+            5000,
+            key="train_ft_mnist",
+            format_func=lambda v: f"{v // 1000}k",
+            help="Keeps the model good on MNIST while it learns your hand.",
+        )
+        held_out = st.slider(
+            "Held out for measuring",
+            10,
+            50,
+            25,
+            5,
+            format="%d%%",
+            key="train_ft_held_out",
+            help="Share of each digit's samples never trained on: the fair measure.",
+        )
+    owner = st.text_input(
+        "Your name (optional)",
+        max_chars=40,
+        key="train_owner",
+        help="Shown to other users of this server while your training runs.",
+    )
+    spec = FineTuneSpec(base, images, labels, held_out=held_out / 100, mnist_images=mnist_images)
+    counts = plan(spec)
+    st.caption(
+        f"Trains on **{counts.trained}** of your digits (each shown {counts.repeat}× per epoch) "
+        f"mixed with **{mnist_images:,}** MNIST images; measures on the other **{counts.held_out}** "
+        f"of your digits, and on MNIST's **{len(mnist.test_images):,}** test images."
+    )
+    if not st.button("Start fine-tuning", type="primary", key="train_start"):
+        return
+
+    def configure():
+        card = registry.read_card(base)
+        return (
+            model_config_from_dict(card["architecture"], card.get("config", {})),
+            TrainConfig(
+                epochs=int(epochs),
+                batch_size=64,
+                learning_rate=learning_rate,
+                augment=AugmentConfig() if augment else None,
+                validation_size=min(1000, counts.mix // 10),
+                warmup_epochs=0.0,
+            ),
+            spec,
+        )
+
+    start_job(configure, mnist, owner)
+
+
+def progress_ui(snap) -> None:
+    if snap.state == LOADING:
+        st.progress(0.0, text="Preparing the data…")
+    elif snap.state == TESTING:
+        st.progress(1.0, text=f"Testing on the test set… ({format_duration(snap.elapsed)} so far)")
+    elif snap.batch == 0:
+        st.progress(0.0, text="Building the model and starting the first epoch…")
+    else:
+        left = f"about {format_duration(snap.eta)} left" if snap.eta is not None else "estimating the rest"
+        st.progress(
+            snap.fraction,
+            text=(
+                f"Epoch {snap.epoch} of {snap.epochs} · batch {snap.batch} of {snap.batches} · "
+                f"{format_duration(snap.elapsed)} elapsed · {left}"
+            ),
+        )
+
+
+def curves_ui(snap) -> None:
+    """Live or final: smoothed per-batch loss, per-epoch curves and the table of epochs."""
+    batch_column, loss_column, accuracy_column = st.columns(3)
+    if snap.batch_losses:
+        batch_column.altair_chart(
+            batch_loss_chart(snap.batch_steps, snap.batch_losses, snap.batches), width="stretch"
+        )
+    if snap.history:
+        loss_column.altair_chart(epoch_chart(snap.history, "loss"), width="stretch")
+        accuracy_column.altair_chart(epoch_chart(snap.history, "accuracy"), width="stretch")
+    else:
+        loss_column.caption("Per-epoch training and validation curves appear when the first epoch ends.")
+    if snap.history:
+        epochs = pd.DataFrame(snap.history).drop(columns="epochs")
+        with st.container(key="train_epoch_table"):
+            st.dataframe(
+                epochs,
+                hide_index=True,
+                width="stretch",
+                column_config={
+                    "loss": st.column_config.NumberColumn(format="%.4f"),
+                    "accuracy": st.column_config.NumberColumn(format="percent"),
+                    "val_loss": st.column_config.NumberColumn("validation loss", format="%.4f"),
+                    "val_accuracy": st.column_config.NumberColumn("validation accuracy", format="percent"),
+                    "learning_rate": st.column_config.NumberColumn("learning rate", format="%.2e"),
+                    "elapsed": st.column_config.NumberColumn("elapsed s", format="%.1f"),
+                },
+            )
+
+
+def live_ui(job, owner: bool) -> None:
+    """Redrawn every second while the job runs; a full rerun shows the result when it ends."""
+    snap = job.snapshot()
+    if not snap.running:
+        st.rerun()
+    with st.container(key="train_live"):
+        who = "Your" if owner else f"{plain(snap.owner)}'s"
+        what = f"fine-tuning of {plain(snap.base_model)}" if snap.base_model else snap.arch.upper()
+        st.subheader(f"{who} {what} is training")
+        st.caption(" · ".join(f"{key}: {value}" for key, value in snap.settings.items()))
+        progress_ui(snap)
+        if owner:
+            if snap.stopping:
+                st.info("Stopping after the current batch; the best weights so far are kept.")
+            elif st.button(
+                "Stop", key="train_stop", help="End after the current batch and keep the best weights so far."
+            ):
+                job.stop()
+                st.rerun()
+        curves_ui(snap)
+
+
+def result_ui(job, snap) -> None:
+    """How the finished job did, and saving, making default or discarding it."""
+    if snap.state == FAILED:
+        st.error(f"The training failed: {plain(snap.error)}\n\nNothing was saved: the registry is unchanged.")
+        if st.button("Back to the settings", key="train_back"):
+            let_go()
+        return
+    best = f" (best epoch: {snap.best_epoch})" if snap.best_epoch else ""
+    if snap.state == STOPPED:
+        st.warning(
+            f"Stopped after {len(snap.history)} of {snap.epochs} epochs; the best weights so far "
+            f"were kept and tested{best}."
+        )
+    else:
+        st.success(f"Finished {len(snap.history)} epochs in {format_duration(snap.training_seconds)}{best}.")
+    with st.container(key="train_result"):
+        if snap.base_model:
+            fine_tune_result_ui(snap)
+        else:
+            new_model_result_ui(snap)
+    curves_ui(snap)
+    save_ui(job, snap)
+
+
+def new_model_result_ui(snap) -> None:
+    accuracy, baseline, seconds, parameters = st.columns(4)
+    delta = None
+    if snap.baseline_accuracy is not None:
+        delta = f"{(snap.test_accuracy - snap.baseline_accuracy) * 100:+.2f} pp vs shipped"
+    accuracy.metric("Test accuracy", f"{snap.test_accuracy:.2%}", delta)
+    baseline.metric(
+        f"Shipped {snap.arch.upper()}",
+        f"{snap.baseline_accuracy:.2%}" if snap.baseline_accuracy is not None else "–",
+        help="The shipped model of the same architecture on the same test set.",
+    )
+    seconds.metric("Training time", format_duration(snap.training_seconds))
+    parameters.metric("Parameters", f"{snap.parameters:,}")
+
+
+def points(after: float, before: float) -> str:
+    return f"{(after - before) * 100:+.2f} pp"
+
+
+def fine_tune_result_ui(snap) -> None:
+    """Handwriting accuracy before and after, and whether MNIST accuracy held."""
+    handwriting, mnist, seconds = st.columns(3)
+    handwriting.metric(
+        f"My handwriting ({snap.handwriting_held_out} held-out digits)",
+        f"{snap.handwriting_after:.2%}",
+        f"{points(snap.handwriting_after, snap.handwriting_before)} (was {snap.handwriting_before:.2%})",
+    )
+    mnist.metric(
+        "MNIST test accuracy",
+        f"{snap.test_accuracy:.2%}",
+        f"{points(snap.test_accuracy, snap.baseline_accuracy)} (was {snap.baseline_accuracy:.2%})",
+    )
+    seconds.metric("Training time", format_duration(snap.training_seconds))
+    drop = snap.baseline_accuracy - snap.test_accuracy
+    if drop > 0.005:
+        st.warning(
+            f"MNIST accuracy fell by {drop * 100:.2f} points: try fewer epochs, a lower learning "
+            f"rate or more MNIST images in the mix."
+        )
+    else:
+        st.caption(
+            f"MNIST accuracy held: {snap.baseline_accuracy:.2%} before, {snap.test_accuracy:.2%} "
+            f"after fine-tuning {plain(snap.base_model)}."
+        )
+
+
+def suggested_name(snap) -> str:
+    """``cnn-1123-0947``, or ``mymodel-mine-1123-0947`` for a fine-tuning of ``mymodel``, within
+    the 64 characters a name may have (a fine-tuning of a fine-tuning does not grow it)."""
+    stamp = f"{dt.datetime.now():%m%d-%H%M}"
+    if snap.base_model is None:
+        return f"{snap.arch}-{stamp}"
+    base = re.sub(r"-mine-\d{4}-\d{4}$", "", snap.base_model)
+    return f"{base[: 64 - len(stamp) - 6]}-mine-{stamp}"
+
+
+def save_ui(job, snap) -> None:
+    st.subheader("Keep this model?")
+    name_column, options_column = st.columns([2, 1])
+    name = name_column.text_input(
+        "Name",
+        suggested_name(snap),
+        key="train_name",
+        max_chars=64,
+        help=registry.NAME_RULE.capitalize() + ".",
+    )
+    with options_column:
+        overwrite = st.checkbox(
+            "Replace a model of that name",
+            key="train_overwrite",
+            help="The shipped cnn and ann are never replaced from here.",
+        )
+        make_default = st.checkbox(
+            "Make it the default model",
+            key="train_make_default",
+            help="The other pages start with the default model.",
+        )
+    save, discard = st.columns(2)
+    if save.button("Save", type="primary", key="train_save"):
+        name = name.strip()
+        try:
+            job.save(name, overwrite=overwrite)
+        except (ValueError, registry.ModelError) as exc:
+            st.error(f"Not saved: {plain(exc)}")
+            return
+        notice = f"Saved as **{plain(name)}**."
+        if make_default:
+            try:
+                registry.set_default(name)
+                notice = f"Saved as **{plain(name)}**, now the default model."
+            except registry.ModelError as exc:
+                notice += f" It could not be made the default: {plain(exc)}"
+        let_go(notice)
+    if discard.button("Discard", key="train_discard"):
+        let_go("The run was discarded; nothing was saved.")
+    command = job.run.card.get("command") if job.run else None
+    if command and snap.base_model is None:  # fine-tuning has no command line
+        st.caption("The same training from the command line:")
+        st.code(shlex.join(command), language="bash")
+
+
+def runs_ui() -> None:
+    """The saved models, to compare them, pick the default and delete the unwanted."""
+    st.header("Saved runs")
+    entries = registry.list_models()
+    if not entries:
+        st.info("No saved models yet.")
+        return
+    default = registry.default_model()
+    table = pd.DataFrame([registry.describe(entry) for entry in entries])
+    table.insert(1, "default", table["name"] == default)
+    table["training images"] = (
+        table["training images"].astype("object").where(table["training images"].notna(), "all")
+    )
+    with st.container(key="train_runs"):
+        st.dataframe(
+            table,
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "test accuracy": st.column_config.NumberColumn(format="percent"),
+                "learning rate": st.column_config.NumberColumn(format="%g"),
+                "training s": st.column_config.NumberColumn(format="%.0f"),
+                "parameters": st.column_config.NumberColumn(format="localized"),
+            },
+        )
+    names = [entry.name for entry in entries]
+    pick, default_button, delete_button = st.columns([2, 1, 1], vertical_alignment="bottom")
+    chosen = pick.selectbox("Run", names, index=None, placeholder="Choose a saved run", key="train_pick")
+    shipped = chosen in registry.SHIPPED
+    usable = chosen is not None and next(e for e in entries if e.name == chosen).ok
+    if default_button.button("Make default", key="train_set_default", disabled=not usable):
+        try:
+            registry.set_default(chosen)
+            st.session_state.train_notice = f"**{plain(chosen)}** is now the default model."
+        except registry.ModelError as exc:
+            st.error(plain(exc))
+            return
+        st.rerun()
+    if delete_button.button(
+        "Delete",
+        key="train_delete",
+        disabled=chosen is None or shipped,
+        help="The shipped cnn and ann cannot be deleted.",
+    ):
+        try:
+            registry.delete_model(chosen)
+            st.session_state.train_notice = f"Deleted **{plain(chosen)}**."
+        except (ValueError, registry.ModelError) as exc:
+            st.error(f"Not deleted: {plain(exc)}")
+            return
+        st.session_state.pop("train_pick", None)
+        st.rerun()
+
+
+notice = st.session_state.pop("train_notice", None)
+if notice:
+    st.success(notice)
+mine, running = my_job(), RUNNER.running()
+if mine is not None:
+    remember(mine)
+    snap = mine.snapshot()
+    if snap.running:
+        st.fragment(run_every=REFRESH_S)(live_ui)(mine, owner=True)
+    else:
+        result_ui(mine, snap)
+elif running is not None:
+    st.info(
+        f"One training runs at a time on this server, and **{plain(running.owner)}** started this "
+        f"one. You can watch it here; the settings come back when it ends."
+    )
+    st.fragment(run_every=REFRESH_S)(live_ui)(running, owner=False)
+else:
+    data = train_data_ui()
+    if data is not None:
+        mode = st.radio(
+            "What to train",
+            [NEW, FINE_TUNE],
+            horizontal=True,
+            key="train_mode",
+            help="Fine-tuning teaches a saved model your own handwriting (My handwriting "
+            "page) while MNIST keeps it general.",
+        )
+        if mode == NEW:
+            settings_ui(data)
+        else:
+            fine_tune_ui(data)
+runs_ui()

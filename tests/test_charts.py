@@ -1,0 +1,77 @@
+"""The app's charts as vega-lite specs (``ui.charts`` needs no Streamlit): each cell, bar and axis
+carries the number a reader takes from it."""
+
+import numpy as np
+import pytest
+
+from ui.charts import confusion_heatmap, per_class_bars, probability_chart
+
+# Every cell different, and confusion[t][p] != confusion[p][t]: a swapped axis cannot go unseen.
+CONFUSION = [[100 * (t == p) + 10 * t + p for p in range(10)] for t in range(10)]
+RATES = [[count / sum(row) for count in row] for row in CONFUSION]
+
+
+def rows_of(spec: dict) -> list[dict]:
+    [rows] = spec["datasets"].values()
+    return rows
+
+
+def shown(spec: dict, layer: dict, channel: str) -> dict[tuple[int, int], float]:
+    """What the layer shows in ``channel`` ("color" or "text") at each (x, y) position of the plot."""
+    encoding = layer["encoding"]
+    x, y, value = encoding["x"]["field"], encoding["y"]["field"], encoding[channel]["field"]
+    return {(row[x], row[y]): row[value] for row in rows_of(spec)}
+
+
+@pytest.mark.parametrize("by_rate", [False, True])
+@pytest.mark.parametrize("selectable", [False, True])
+def test_the_heatmap_shows_true_digits_down_and_predicted_digits_across(by_rate, selectable):
+    spec = confusion_heatmap(CONFUSION, RATES, by_rate=by_rate, selectable=selectable).to_dict()
+    expected = RATES if by_rate else CONFUSION
+    heat, text = spec["layer"]
+    for layer in (heat, text):
+        x, y = layer["encoding"]["x"], layer["encoding"]["y"]
+        assert (x["field"], x["title"], x["type"]) == ("predicted", "predicted digit", "ordinal")
+        assert (y["field"], y["title"], y["type"]) == ("true", "true digit", "ordinal")
+    colour, label = shown(spec, heat, "color"), shown(spec, text, "text")
+    assert len(colour) == len(label) == 100
+    for t in range(10):
+        for p in range(10):
+            # Column p (x, predicted), row t (y, true): confusion[t][p], in colour and in figures.
+            assert colour[p, t] == pytest.approx(expected[t][p]), (t, p)
+            assert label[p, t] == pytest.approx(expected[t][p]), (t, p)
+
+
+def test_the_heatmap_tooltip_gives_both_the_count_and_the_rate_of_the_cell_pointed_at():
+    spec = confusion_heatmap(CONFUSION, RATES).to_dict()
+    tooltip = {item["field"]: item for item in spec["layer"][0]["encoding"]["tooltip"]}
+    assert set(tooltip) == {"true", "predicted", "count", "rate"}
+    for row in rows_of(spec):
+        assert row["count"] == CONFUSION[row["true"]][row["predicted"]]
+        assert row["rate"] == pytest.approx(RATES[row["true"]][row["predicted"]])
+
+
+def test_clicking_a_cell_selects_its_true_and_predicted_digit():
+    spec = confusion_heatmap(CONFUSION, RATES, selectable=True).to_dict()
+    [param] = spec["params"]
+    assert param["name"] == "cell" and param["select"]["fields"] == ["true", "predicted"]
+    assert "params" not in confusion_heatmap(CONFUSION, RATES).to_dict()
+
+
+def test_the_probability_chart_puts_each_probability_over_its_digit_and_marks_the_answer():
+    probabilities = np.linspace(0.01, 0.1, 10)
+    spec = probability_chart(probabilities, highlight=7).to_dict()
+    encoding = spec["encoding"]
+    assert (encoding["x"]["field"], encoding["y"]["field"]) == ("digit", "probability")
+    rows = rows_of(spec)
+    assert [row["digit"] for row in rows] == [str(d) for d in range(10)]
+    assert [row["probability"] for row in rows] == pytest.approx(probabilities)
+    assert [row["digit"] for row in rows if row["predicted"]] == ["7"]
+
+
+def test_per_digit_bars_show_each_models_value_for_each_digit():
+    values = {"ann": [0.90 + d / 1000 for d in range(10)], "cnn": [0.95 + d / 1000 for d in range(10)]}
+    spec = per_class_bars(values).to_dict()
+    assert (spec["encoding"]["x"]["field"], spec["encoding"]["y"]["field"]) == ("digit", "accuracy")
+    found = {(row["model"], int(row["digit"])): row["accuracy"] for row in rows_of(spec)}
+    assert found == {(model, d): pytest.approx(v[d]) for model, v in values.items() for d in range(10)}

@@ -1,0 +1,131 @@
+"""The app's layout: one entry point that declares the pages with ``st.navigation``, plain ASCII page
+scripts in ``app_pages/`` (no ``pages/`` folder), the old URLs kept, set-up done once, and
+Streamlit's private API touched in one place only."""
+
+import ast
+import logging
+import re
+
+import pytest
+from streamlit.runtime.scriptrunner import script_runner
+from streamlit.testing.v1 import AppTest
+
+from tests.support.app_setup import STREAMLIT_CLEAN_UP
+from tests.support.helpers import ENTRY, ROOT
+from ui import keras_state, logs, navigation
+from ui.navigation import DRAW, EVALUATE, HANDWRITING, HOME, PAGES, TRAIN, app_pages, tab_title
+
+# The URLs Streamlit's legacy multipage mode derived from the old file names
+# (pages/1_✏️_Draw_and_Predict.py -> /Draw_and_Predict): bookmarks and shared links use them.
+LEGACY_URLS = {DRAW: "Draw_and_Predict", EVALUATE: "Evaluate", TRAIN: "Train", HANDWRITING: "My_handwriting"}
+
+
+def calls(path, name: str) -> list[int]:
+    """Lines of ``path`` that call something named ``name`` (``st.name(...)`` or ``name(...)``)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and (getattr(node.func, "attr", None) == name or getattr(node.func, "id", None) == name)
+    ]
+
+
+def python_files() -> list:
+    return [ROOT / "Home.py", *sorted((ROOT / "app_pages").glob("*.py")), *sorted((ROOT / "ui").glob("*.py"))]
+
+
+def test_app_pages_holds_exactly_the_declared_page_scripts_with_ascii_names():
+    found = sorted(p.name for p in (ROOT / "app_pages").iterdir() if p.name != "__pycache__")
+    assert found == sorted(spec.path.removeprefix("app_pages/") for spec in PAGES)
+    assert all(re.fullmatch(r"[a-z_]+\.py", name) for name in found), found
+
+
+def test_there_is_no_pages_folder_for_streamlit_to_mistake_for_a_legacy_app():
+    # With one, a fresh server's first run resolves the URL against its file names first, and a
+    # direct visit to /Draw_and_Predict shows "Page not found" over the right page.
+    assert not (ROOT / "pages").exists()
+
+
+def test_every_old_url_is_kept_and_each_page_has_a_material_icon():
+    assert {spec: spec.url_path for spec in PAGES if spec is not HOME} == LEGACY_URLS
+    assert HOME.url_path == ""  # the home page is "/"
+    for spec in PAGES:
+        assert re.fullmatch(r":material/[a-z_]+:", spec.icon), spec.icon
+        assert spec.title.isascii() and spec.heading == f"{spec.icon} {spec.title}"
+
+
+def test_the_navigation_declares_each_page_with_its_title_icon_and_url(monkeypatch):
+    # st.Page needs a running script; what matters here is what it is given.
+    monkeypatch.setattr(navigation.st, "Page", lambda page, **options: (page, options))
+    assert app_pages() == [
+        (
+            spec.path,
+            dict(title=spec.title, icon=spec.icon, url_path=spec.url_path or None, default=spec is HOME),
+        )
+        for spec in PAGES
+    ]
+    assert all((ROOT / spec.path).is_file() for spec in PAGES)
+
+
+def test_the_entry_point_alone_sets_up_the_app_and_calls_st_navigation():
+    entry = ROOT / "Home.py"
+    assert len(calls(entry, "navigation")) == 1 and len(calls(entry, "set_page_config")) == 1
+    assert len(calls(entry, "keep_keras_state_between_runs")) == 1
+    assert len(calls(entry, "send_library_logs_to_stderr")) == 1
+    for path in python_files():
+        if path != entry:  # must not: configure the page again, or declare pages, elsewhere
+            assert calls(path, "set_page_config") == [] and calls(path, "navigation") == [], path
+
+
+def test_streamlits_private_api_is_touched_in_one_named_place_only():
+    touching = [
+        path.relative_to(ROOT).as_posix()
+        for path in python_files()
+        if re.search(r"\bscript_runner\b|\._[a-z]\w*\s*=", path.read_text(encoding="utf-8"))
+    ]
+    assert touching == ["ui/keras_state.py"]
+
+
+def test_the_entry_point_opens_home_and_switches_to_a_page(monkeypatch):
+    # Streamlit's own clean-up until the entry point runs (restored after the test).
+    monkeypatch.setattr(script_runner, "_clean_problem_modules", STREAMLIT_CLEAN_UP)
+    at = AppTest.from_file(ENTRY, default_timeout=120).run()
+    assert not at.exception
+    assert at.title[0].value == "Digit Lab"
+    assert script_runner._clean_problem_modules is keras_state._keep_everything  # set up once, here
+
+    at.switch_page(HANDWRITING.path).run()
+    assert not at.exception
+    assert [t.value for t in at.title] == [HANDWRITING.heading]  # that page, not the home page's title
+
+
+@pytest.mark.parametrize("present", [True, False])
+def test_the_keras_state_patch_is_applied_only_where_streamlit_has_the_function(monkeypatch, present):
+    monkeypatch.setattr(script_runner, "_clean_problem_modules", lambda: None, raising=False)
+    if not present:
+        monkeypatch.delattr(script_runner, "_clean_problem_modules")
+    assert keras_state.keep_keras_state_between_runs() is present
+    assert getattr(script_runner, "_clean_problem_modules", None) is (
+        keras_state._keep_everything if present else None
+    )
+
+
+def test_the_app_sends_the_librarys_log_to_stderr_once(monkeypatch, capsys):
+    library = logging.getLogger("digit_core")
+    monkeypatch.setattr(library, "handlers", list(library.handlers))  # restored after the test
+    monkeypatch.setattr(library, "level", library.level)
+    first, again = logs.send_library_logs_to_stderr(), logs.send_library_logs_to_stderr()
+    assert first is again and library.handlers.count(first) == 1
+    logging.getLogger("digit_core.jobs").info("job abc finished")
+    assert " INFO digit_core.jobs: job abc finished" in capsys.readouterr().err
+
+
+def test_each_page_has_its_own_browser_tab_title():
+    assert [tab_title(spec.title) for spec in PAGES] == [
+        "Digit Lab",
+        "Draw & Predict · Digit Lab",
+        "Evaluate · Digit Lab",
+        "Train · Digit Lab",
+        "My handwriting · Digit Lab",
+    ]
