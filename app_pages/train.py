@@ -23,6 +23,8 @@ SUBSETS = {"1k": 1000, "5k": 5000, "20k": 20000, "all": None}
 BATCH_SIZES = [32, 64, 128, 256, 512]
 LEARNING_RATES = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2]
 WIDTHS = [0.25, 0.5, 1.0, 1.5, 2.0]
+TRAIN_DEFAULTS = TrainConfig()
+FAST_EPOCHS = 1  # one epoch of the one-cycle recipe: 99 % on MNIST in seconds (bench/train_speed.py race)
 HIDDEN_UNITS = [128, 256, 512, 1024]
 REFRESH_S = 1.0  # how often a running job's view is redrawn
 ANONYMOUS = "an anonymous user"
@@ -90,7 +92,7 @@ def settings_ui(mnist) -> None:
             "Epochs",
             1,
             50,
-            5,
+            FAST_EPOCHS,
             key="train_epochs",
             help="Passes over the training images. Training stops early when "
             "validation accuracy stalls for 5 epochs.",
@@ -98,14 +100,14 @@ def settings_ui(mnist) -> None:
         batch_size = st.select_slider(
             "Batch size",
             BATCH_SIZES,
-            128,
+            TRAIN_DEFAULTS.batch_size,
             key="train_batch_size",
             help="Images per step: larger is faster per epoch but learns less per image.",
         )
         learning_rate = st.select_slider(
             "Learning rate",
             LEARNING_RATES,
-            3e-3,
+            TRAIN_DEFAULTS.learning_rate,
             key="train_lr",
             format_func=lambda v: f"{v:g}",
             help="Peak rate, reached after a short warm-up, then decayed to zero by the last step.",
@@ -133,7 +135,7 @@ def settings_ui(mnist) -> None:
                 1.0,
                 key="train_width",
                 format_func=lambda v: f"×{v:g}",
-                help="Multiplies the filters of every conv block (32 and 64 at ×1).",
+                help="Multiplies the filters of every conv block (24 and 32 at ×1).",
             )
         else:
             units = st.select_slider(

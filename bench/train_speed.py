@@ -2,18 +2,19 @@
 MNIST test accuracy against the recipe typical Flask + Keras digit apps use.
 
 Race: both models see the full training set (no augmentation, no validation split); every
-``--eval-every`` batches the 10,000 test images are scored with digit_core.inference.predict while
-the clock is paused, so the times count training only. "Ours" is train() with the default
-CNNConfig; it takes no Keras callbacks, so the check runs from its ``on_batch`` hook, which train()
-calls from its own Keras callback at the same point (on_train_batch_end), and stops it through
-``cancel``. Whatever train() does at epoch ends (e.g. batch-norm recalibration in short runs) counts
-as training. The peer is a plain Keras Sequential model fitted on [0, 1] inputs.
+``--eval-images`` training images (the same for both, whatever their batch sizes) the 10,000 test
+images are scored with digit_core.inference.predict while the clock is paused, so the times count
+training only. "Ours" is train() with the default CNNConfig and TrainConfig's batch size and
+learning rate (the Train page's defaults); it takes no Keras callbacks, so the check runs from its
+``on_batch`` hook, which train() calls from its own Keras callback at the same point
+(on_train_batch_end), and stops it through ``cancel``. Whatever train() does at epoch ends (e.g.
+batch-norm recalibration in short runs) counts as training. The peer is a plain Keras Sequential
+model fitted on [0, 1] inputs.
 """
 
 from __future__ import annotations
 
 import argparse
-import math
 import threading
 import time
 
@@ -56,14 +57,27 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--epochs", type=int, default=3, help="epochs per architecture, speed part")
     parser.add_argument("--target", type=float, default=0.99, help="test accuracy to reach")
     parser.add_argument("--max-epochs", type=int, default=6, help="cap on epochs in the race")
-    parser.add_argument("--eval-every", type=int, default=100, help="batches between test evaluations")
+    parser.add_argument(
+        "--eval-images",
+        type=int,
+        default=5120,
+        help="training images between test evaluations (40 peer batches, 20 of ours)",
+    )
     parser.add_argument(
         "--ours-epochs",
         type=int,
-        default=3,
-        help="TrainConfig.epochs for ours (length of its cosine schedule; at most --max-epochs)",
+        default=1,
+        help="TrainConfig.epochs for ours (length of its one-cycle schedule; at most --max-epochs)",
     )
-    parser.add_argument("--ours-lr", type=float, default=3e-3, help="TrainConfig.learning_rate for ours")
+    parser.add_argument(
+        "--ours-lr",
+        type=float,
+        default=TrainConfig().learning_rate,
+        help="TrainConfig.learning_rate for ours",
+    )
+    parser.add_argument(
+        "--ours-batch", type=int, default=TrainConfig().batch_size, help="TrainConfig.batch_size for ours"
+    )
     parser.add_argument("--race-images", type=int, default=None, help="training images (None: all)")
     parser.add_argument("--test-images", type=int, default=10_000, help="test images evaluated")
     parser.add_argument("--seed", type=int, default=0, help="seeds the weights, shuffling and split")
@@ -77,7 +91,7 @@ def parse_args() -> argparse.Namespace:
             "target": 0.5,
             "max_epochs": 1,
             "ours_epochs": 1,
-            "eval_every": 1,
+            "eval_images": 64,
         },
     )
 
@@ -109,12 +123,13 @@ def epoch_speed(arch: str, mnist, limit: int | None, epochs: int, seed: int) -> 
 
 
 class Race:
-    """Scores the test set every ``every`` batches; ``seconds`` counts training time only."""
+    """Scores the test set every ``every`` training images; ``seconds`` counts training time only."""
 
-    def __init__(self, model, test_x, test_y, every: int, target: float, total_batches: int):
+    def __init__(self, model, test_x, test_y, every: int, target: float, total_images: int):
         self.model, self.test_x, self.test_y = model, test_x, test_y
-        self.every, self.target, self.total = every, target, total_batches
-        self.batches, self.seconds, self.best = 0, 0.0, 0.0
+        self.every, self.target, self.total = every, target, total_images
+        self.batches, self.images, self.seconds, self.best = 0, 0, 0.0, 0.0
+        self.next_check = every
         self.curve: list[dict] = []
         self.reached: dict | None = None
         self.resumed = 0.0
@@ -122,26 +137,31 @@ class Race:
     def start(self) -> None:
         self.resumed = time.perf_counter()
 
-    def after_batch(self) -> bool:
-        """Call after every training batch; True means the target is reached: stop."""
+    def after_batch(self, images: int) -> bool:
+        """Call after every training batch of ``images`` images; True means the target is reached: stop."""
         self.batches += 1
-        if self.batches % self.every and self.batches != self.total:
+        self.images += images
+        if self.images < self.next_check and self.images < self.total:
             return False
+        while self.next_check <= self.images:
+            self.next_check += self.every
         self.seconds += time.perf_counter() - self.resumed  # pause the clock
         accuracy = float((predict(self.model, self.test_x).argmax(axis=1) == self.test_y).mean())
-        self.curve.append({"batches": self.batches, "seconds": self.seconds, "accuracy": accuracy})
+        self.curve.append(
+            {"batches": self.batches, "images": self.images, "seconds": self.seconds, "accuracy": accuracy}
+        )
         self.best = max(self.best, accuracy)
         if accuracy >= self.target and self.reached is None:
             self.reached = self.curve[-1]
         self.resumed = time.perf_counter()  # resume
         return self.reached is not None
 
-    def summary(self, batches_per_epoch: int) -> dict:
+    def summary(self, images_per_epoch: int) -> dict:
         return {
             "reached": self.reached,
             "best_accuracy": self.best,
             "batches": self.batches,
-            "epochs": self.batches / batches_per_epoch,
+            "epochs": self.images / images_per_epoch,
             "train_seconds": self.seconds,
             "ms_per_batch": 1000 * self.seconds / max(self.batches, 1),
             "curve": self.curve,
@@ -149,12 +169,12 @@ class Race:
 
 
 class StopAtTarget(keras.callbacks.Callback):
-    def __init__(self, race: Race):
+    def __init__(self, race: Race, batch_size: int, images: int):
         super().__init__()
-        self.race = race
+        self.race, self.batch_size, self.images = race, batch_size, images
 
     def on_train_batch_end(self, batch, logs=None):
-        if self.race.after_batch():
+        if self.race.after_batch(min(self.batch_size, self.images - batch * self.batch_size)):
             self.model.stop_training = True
 
 
@@ -178,6 +198,7 @@ def peer_model() -> keras.Model:
 def race_ours(args, x, y, test_x, test_y) -> dict:
     config = TrainConfig(
         epochs=min(args.ours_epochs, args.max_epochs),
+        batch_size=args.ours_batch,
         learning_rate=args.ours_lr,
         augment=None,
         validation_size=0,
@@ -185,37 +206,44 @@ def race_ours(args, x, y, test_x, test_y) -> dict:
     )
     keras.utils.set_random_seed(args.seed)
     model = build_cnn(CNNConfig())
-    steps = math.ceil(len(x) / config.batch_size)
-    race = Race(model, test_x, test_y, args.eval_every, args.target, config.epochs * steps)
+    race = Race(model, test_x, test_y, args.eval_images, args.target, config.epochs * len(x))
     cancel = threading.Event()
 
-    def on_batch(_progress):
-        if race.after_batch():
+    def on_batch(progress):
+        images = min(config.batch_size, len(x) - (progress.batch - 1) * config.batch_size)
+        if race.after_batch(images):
             cancel.set()  # train() stops after this batch
 
     race.start()  # from here on: compile, data pipeline and fit count, as for the peer
     train(CNNConfig(), config, x, y, model=model, on_batch=on_batch, cancel=cancel)
-    return {"parameters": model.count_params(), "epochs_planned": config.epochs, **race.summary(steps)}
+    return {"parameters": model.count_params(), "epochs_planned": config.epochs, **race.summary(len(x))}
 
 
 def race_peer(args, x, y, test_x, test_y) -> dict:
     keras.utils.set_random_seed(args.seed)
     model = peer_model()
-    steps = math.ceil(len(x) / 128)
-    race = Race(model, test_x, test_y, args.eval_every, args.target, args.max_epochs * steps)
+    race = Race(model, test_x, test_y, args.eval_images, args.target, args.max_epochs * len(x))
     race.start()
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     inputs = x[..., np.newaxis].astype(np.float32) / 255.0
-    model.fit(inputs, y, batch_size=128, epochs=args.max_epochs, callbacks=[StopAtTarget(race)], verbose=0)
-    return {"parameters": model.count_params(), "epochs_planned": args.max_epochs, **race.summary(steps)}
+    model.fit(
+        inputs,
+        y,
+        batch_size=128,
+        epochs=args.max_epochs,
+        callbacks=[StopAtTarget(race, 128, len(x))],
+        verbose=0,
+    )
+    return {"parameters": model.count_params(), "epochs_planned": args.max_epochs, **race.summary(len(x))}
 
 
 def describe(name: str, result: dict) -> str:
     hit = result["reached"]
     if hit:
         return (
-            f"  {name}: {hit['seconds']:8.1f} s to {hit['accuracy']:.2%}, {hit['batches']} batches "
-            f"({result['epochs']:.2f} epochs), {result['ms_per_batch']:.1f} ms/batch"
+            f"  {name}: {hit['seconds']:8.1f} s to {hit['accuracy']:.2%}, {hit['batches']} batches, "
+            f"{hit['images']:,} images ({result['epochs']:.2f} epochs), "
+            f"{result['ms_per_batch']:.1f} ms/batch"
         )
     return (
         f"  {name}: not reached in {result['epochs']:.2f} epochs ({result['batches']} batches, "
@@ -248,14 +276,14 @@ def main() -> None:
         test_x, test_y = mnist.test_images[: args.test_images], mnist.test_labels[: args.test_images]
         print(
             f"race to {args.target:.1%} test accuracy: {len(x)} training images, {len(test_x)} test images "
-            f"checked every {args.eval_every} batches (clock paused while checking), "
+            f"checked every {args.eval_images:,} training images (clock paused while checking), "
             f"at most {args.max_epochs} epochs"
         )
         ours = race_ours(args, x, y, test_x, test_y)
         print(
             describe(
-                f"ours (default CNN, train(), lr {args.ours_lr:g} cosine over "
-                f"{ours['epochs_planned']} epochs, {ours['parameters']:,} params)",
+                f"ours (default CNN, train(), batch {args.ours_batch}, lr {args.ours_lr:g} one-cycle "
+                f"over {ours['epochs_planned']} epochs, {ours['parameters']:,} params)",
                 ours,
             ),
             flush=True,

@@ -30,18 +30,22 @@ def build_cnn(config: CNNConfig = CNNConfig()) -> keras.Model:
     """Convolutional network: ``(N, 28, 28, 1)`` float32 in [0, 1] -> ``(N, 10)`` probabilities."""
     inputs = keras.Input(shape=INPUT_SHAPE, name="image")
     x = inputs
-    for b, filters in enumerate(config.block_filters()):
-        for c in range(2):
-            x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"conv{b}_{c}")(x)
+    for b, (filters, kernel) in enumerate(zip(config.block_filters(), config.kernels())):
+        for c in range(config.convs_per_block):
+            x = layers.Conv2D(filters, kernel, padding=config.padding, use_bias=False, name=f"conv{b}_{c}")(x)
+            if c == config.convs_per_block - 1:
+                # Pool before batch norm and ReLU: they then work on a quarter of the values.
+                x = layers.MaxPooling2D(2, name=f"pool{b}")(x)
             x = layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"bn{b}_{c}")(x)
             x = layers.Activation("relu")(x)
-        x = layers.MaxPooling2D(2, name=f"pool{b}")(x)
-        x = layers.Dropout(config.dropout / 2)(x)
+        if config.dropout:
+            x = layers.Dropout(config.dropout / 2)(x)
     x = layers.Flatten()(x)
     x = layers.Dense(config.dense_units, use_bias=False, name="dense")(x)
     x = layers.BatchNormalization(momentum=BN_MOMENTUM, name="bn_dense")(x)
     x = layers.Activation("relu")(x)
-    x = layers.Dropout(config.dropout)(x)
+    if config.dropout:
+        x = layers.Dropout(config.dropout)(x)
     outputs = layers.Dense(NUM_CLASSES, activation="softmax", name="probabilities")(x)
     return keras.Model(inputs, outputs, name="cnn")
 

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from digit_core.config import (
+    LEGACY_CNN,
     ANNConfig,
     AugmentConfig,
     CNNConfig,
@@ -46,7 +47,9 @@ def test_configs_are_frozen(config, field, value):
         (ANNConfig, {"dropout": float("nan")}, r"dropout must be in \[0, 1\)"),
         (CNNConfig, {"filters": ()}, "filters must be positive"),
         (CNNConfig, {"filters": (8, -1)}, "filters must be positive"),
-        (CNNConfig, {"filters": (4, 4, 4, 4)}, "at most 3 conv blocks"),
+        (CNNConfig, {"filters": (4, 4, 4, 4)}, "do not fit a 28x28 input"),
+        (CNNConfig, {"first_kernel": 0}, "first_kernel must be >= 1"),
+        (CNNConfig, {"padding": "causal"}, "padding must be 'valid' or 'same'"),
         (CNNConfig, {"width": 0}, "width must be positive"),
         (CNNConfig, {"dense_units": 0}, "dense_units must be positive"),
         (CNNConfig, {"dropout": 1.5}, r"dropout must be in \[0, 1\)"),
@@ -61,6 +64,7 @@ def test_configs_are_frozen(config, field, value):
         (TrainConfig, {"validation_size": -1}, "validation_size must be >= 0"),
         (TrainConfig, {"limit": 0}, "limit must be >= 1"),
         (TrainConfig, {"patience": 0}, "patience must be >= 1"),
+        (TrainConfig, {"label_smoothing": 1.0}, r"label_smoothing must be in \[0, 1\)"),
     ],
     ids=lambda v: v.__name__ if isinstance(v, type) else None,
 )
@@ -91,6 +95,13 @@ def test_model_config_round_trips_through_json(config):
 def test_model_config_from_dict_ignores_unknown_keys_and_fills_defaults():
     config = model_config_from_dict("cnn", {"filters": [8], "future_option": True})
     assert config == CNNConfig(filters=(8,))
+
+
+def test_a_card_from_before_the_fast_cnn_still_describes_the_old_network():
+    card_config = {"filters": [32, 64], "width": 1.0, "dense_units": 256, "dropout": 0.4}
+    config = model_config_from_dict("cnn", card_config)
+    assert config == CNNConfig(**LEGACY_CNN)
+    assert build_cnn(config).count_params() == 871_978  # the shipped cnn.keras before the change
 
 
 def test_model_config_from_dict_rejects_unknown_architecture():
@@ -160,9 +171,9 @@ def test_cnn_width_multiplier_changes_filter_counts():
     normal = build_cnn(CNNConfig(filters=(4, 8), width=1.0, dense_units=8))
     wide = build_cnn(CNNConfig(filters=(4, 8), width=2.0, dense_units=8))
 
-    assert conv_filters(narrow) == [2, 2, 4, 4]
-    assert conv_filters(normal) == [4, 4, 8, 8]
-    assert conv_filters(wide) == [8, 8, 16, 16]
+    assert conv_filters(narrow) == [2, 4]
+    assert conv_filters(normal) == [4, 8]
+    assert conv_filters(wide) == [8, 16]
     assert narrow.count_params() < normal.count_params() < wide.count_params()
 
 

@@ -14,7 +14,7 @@ import pytest
 from digit_core.config import ANNConfig, CNNConfig, TrainConfig
 from digit_core.evaluation import evaluate
 from digit_core.inference import predict
-from digit_core.training import split_data, train
+from digit_core.training import SmoothedSparseCrossentropy, make_dataset, split_data, train
 from tests.support.datasets import synthetic
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -93,6 +93,34 @@ def test_same_seed_same_result():
     a = train(ANNConfig(units=(32,)), config, images, labels)
     b = train(ANNConfig(units=(32,)), config, images, labels)
     np.testing.assert_allclose([h["loss"] for h in a.history], [h["loss"] for h in b.history], rtol=1e-4)
+
+
+def test_dataset_shows_every_image_once_per_epoch_scaled_and_labelled_and_reshuffles():
+    images = np.repeat(np.arange(250, dtype=np.uint8), 28 * 28).reshape(250, 28, 28)  # image i is all i
+    labels = (np.arange(250) % 10).astype(np.uint8)
+    ds = make_dataset(images, labels, 64, shuffle_seed=3)
+    epochs = []
+    for _ in range(2):
+        batches = list(ds)
+        assert [len(y) for _, y in batches] == [64, 64, 64, 58]
+        x = np.concatenate([b.numpy() for b, _ in batches])
+        y = np.concatenate([b.numpy() for _, b in batches])
+        assert x.shape == (250, 28, 28, 1) and x.dtype == np.float32
+        index = np.rint(x[:, 0, 0, 0] * 255).astype(int)
+        assert sorted(index) == list(range(250))  # every image exactly once
+        np.testing.assert_array_equal(y, index % 10)  # each image with its own label
+        epochs.append(index)
+    assert not np.array_equal(epochs[0], epochs[1])  # a new order every epoch
+
+
+def test_smoothed_crossentropy_matches_a_hand_computation():
+    probs = np.array([[0.5, 0.2, 0.1, 0.05, 0.05, 0.04, 0.03, 0.01, 0.01, 0.01]], np.float32)
+    smoothing = 0.1
+    target = np.full(10, smoothing / 10)
+    target[1] += 1 - smoothing  # the true class is 1, not the most likely one
+    expected = -(target * np.log(probs[0])).sum()
+    loss = SmoothedSparseCrossentropy(smoothing)(np.array([1]), probs)
+    assert float(loss) == pytest.approx(expected, rel=1e-5)
 
 
 def test_split_respects_limit_validation_and_seed():
