@@ -4,7 +4,7 @@ import re
 
 import streamlit as st
 
-from digit_core.handwriting import HandwritingError, HandwritingStore, digest, drawing_png
+from digit_core.handwriting import HandwritingError, digest, drawing_png
 from digit_core.predictions import (
     DEFAULT_THRESHOLD,
     predict_prepared,
@@ -18,6 +18,7 @@ from digit_core.saliency import explain
 from digit_core.segment import split_digits
 from digit_core.visual import enlarge, overlay
 from ui.charts import probability_chart
+from ui.identity import handwriting
 from ui.navigation import DRAW
 from ui.resources import default_index, load_model_ui, model_names_ui, model_stamp
 from ui.text import plain
@@ -118,7 +119,7 @@ def save_sample_ui(image, prepared, prediction) -> None:
             problem = f"Type one digit, 0-9 (not {plain(typed)})."
     if label is not None:
         try:
-            sample = HandwritingStore().add(
+            sample = handwriting().add(
                 prepared.image, label, drawing_png(image), prediction.digit, prediction.confidence, model_name
             )
             st.session_state.draw_saved = (drawn, label, sample)
