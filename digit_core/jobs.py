@@ -686,8 +686,9 @@ class Runner:
                 active = [job for job in self._jobs.values() if job.owner == owner and job.running]
                 if len(active) >= limit:
                     raise BusyError(
-                        f"you have {len(active)} trainings running or queued, the most one person "
-                        f"may have; wait for one to end, or stop one"
+                        f"one person may have at most {limit} training{'s' if limit != 1 else ''} "
+                        f"running or queued at once, and you have {len(active)}: wait for one to "
+                        f"end, or stop one"
                     )
             job = TrainingJob(
                 self,

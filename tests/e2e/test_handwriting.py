@@ -1,6 +1,8 @@
 """My handwriting in a real browser: draw a digit, correct the model's answer by typing, save,
 and find the sample in the gallery of the My handwriting page; both exports download at once."""
 
+from pathlib import Path
+
 from digit_core.handwriting import HandwritingStore, read_npz, read_zip
 from tests.support import strokes
 from tests.support.browser import (
@@ -55,9 +57,9 @@ def test_both_exports_download_when_clicked_in_quick_succession(page, server_url
     page.wait_for_timeout(3_000)
     assert sorted(d.suggested_filename for d in downloads) == ["handwriting.npz", "handwriting.zip"]
     paths = {d.suggested_filename: d.path() for d in downloads}
-    images, labels = read_npz(open(paths["handwriting.npz"], "rb").read())
+    _, labels = read_npz(Path(paths["handwriting.npz"]).read_bytes())
     assert len(labels) == expected
-    assert len(read_zip(open(paths["handwriting.zip"], "rb").read())[1]) == expected
+    assert len(read_zip(Path(paths["handwriting.zip"]).read_bytes())[1]) == expected
     assert_no_exception(page)
 
 

@@ -30,14 +30,17 @@ def hungry() -> Mnist:
 
 
 class Gated:
-    """Loads the tiny data set once the file ``gate`` exists: a job held in its worker at will."""
+    """Loads the tiny data set once the file ``gate`` exists, or fails at once when ``abort``
+    exists: a job held in its worker at will, and let go cheaply (before TensorFlow is imported)."""
 
-    def __init__(self, gate: Path, n: int = 300) -> None:
-        self.gate, self.n = str(gate), n
+    def __init__(self, gate: Path, abort: Path | None = None, n: int = 300) -> None:
+        self.gate, self.abort, self.n = str(gate), str(abort) if abort else None, n
 
     def __call__(self) -> Mnist:
         deadline = time.monotonic() + GATE_TIMEOUT_S
         while not os.path.exists(self.gate) and time.monotonic() < deadline:
+            if self.abort is not None and os.path.exists(self.abort):
+                raise RuntimeError("aborted by the test")
             time.sleep(0.05)
         return tiny_mnist(self.n)
 
