@@ -48,6 +48,7 @@ class ClusterInfo:
     address: str  # the GCS address, host:port
     cpus: float  # CPUs in the whole cluster when connected
     node_ip: str
+    dashboard_url: str | None = None  # None: no dashboard (the embedded instance never has one)
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,7 @@ def _connect() -> ClusterInfo:
     import ray
 
     if ray.is_initialized():  # someone (a test, a notebook) already connected this process
-        return _describe(ray, embedded=False)
+        return _describe(ray, embedded=False, dashboard_url=None)
     options: dict[str, Any] = dict(
         namespace=NAMESPACE,
         log_to_driver=False,  # a job's failure comes back as its message and is logged here
@@ -135,15 +136,15 @@ def _connect() -> ClusterInfo:
     try:
         if address:
             log.info("connecting to the Ray cluster at %s", address)
-            ray.init(address=address, **options)
+            context = ray.init(address=address, **options)
         else:
             cpus = _number(CPUS_ENV, float(os.cpu_count() or 1), 1)
-            ray.init(num_cpus=int(cpus), num_gpus=None, include_dashboard=False, **options)
+            context = ray.init(num_cpus=int(cpus), num_gpus=None, include_dashboard=False, **options)
     except Exception as exc:  # noqa: BLE001 - Ray raises many kinds; all mean "no Ray"
         raise ClusterError(
             f"could not {'reach Ray at ' + address if address else 'start Ray'}: {exc}"
         ) from exc
-    info = _describe(ray, embedded=not address)
+    info = _describe(ray, embedded=not address, dashboard_url=context.dashboard_url or None)
     log.info(
         "%s Ray at %s: %g CPUs, token authentication %s",
         "started an embedded" if info.embedded else "connected to",
@@ -154,11 +155,10 @@ def _connect() -> ClusterInfo:
     return info
 
 
-def _describe(ray: Any, embedded: bool) -> ClusterInfo:
+def _describe(ray: Any, embedded: bool, dashboard_url: str | None) -> ClusterInfo:
     context = ray.get_runtime_context()
-    gcs = context.gcs_address
-    node_ip = ray.util.get_node_ip_address()
-    return ClusterInfo(embedded, gcs, float(ray.cluster_resources().get("CPU", 0.0)), node_ip)
+    cpus = float(ray.cluster_resources().get("CPU", 0.0))
+    return ClusterInfo(embedded, context.gcs_address, cpus, ray.util.get_node_ip_address(), dashboard_url)
 
 
 def shutdown() -> None:
