@@ -24,7 +24,7 @@ def test_a_training_survives_page_switches_and_reloads_and_reports_its_accuracy(
     # Queued while the server's Ray starts and then the worker, then training.
     expect(page.get_by_text(re.compile("Your CNN is (queued|training)"))).to_be_visible()
     training = page.get_by_text("Your CNN is training")
-    expect(page.get_by_text(re.compile(r"Epoch 1 of 4 · batch \d+ of 36"))).to_be_visible(
+    expect(page.get_by_text(re.compile(r"Epoch 1 of 4 · batch \d+ of 18"))).to_be_visible(
         timeout=STARTUP_TIMEOUT_MS
     )
     expect(training).to_be_visible()
