@@ -467,7 +467,11 @@ def result_ui(job, snap) -> None:
             f"were kept and tested{best}."
         )
     else:
-        st.success(f"Finished {len(snap.history)} epochs in {format_duration(snap.training_seconds)}{best}.")
+        done = len(snap.history)
+        st.success(
+            f"Finished {done} epoch{'' if done == 1 else 's'} in "
+            f"{format_duration(snap.training_seconds)}{best}."
+        )
     with st.container(key="train_result"):
         if snap.base_model:
             fine_tune_result_ui(snap)
@@ -596,9 +600,10 @@ def runs_ui() -> None:
     default = models.default_model()
     table = pd.DataFrame([registry.describe(entry) for entry in entries])
     table.insert(1, "default", table["name"] == default)
-    table["training images"] = (
-        table["training images"].astype("object").where(table["training images"].notna(), "all")
-    )
+    # Text, one type for the whole column (Arrow refuses a mix of numbers and "all").
+    table["training images"] = [
+        "all" if pd.isna(count) else f"{int(count):,}" for count in table["training images"]
+    ]
     with st.container(key="train_runs"):
         st.dataframe(
             table,
