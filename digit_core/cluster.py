@@ -8,7 +8,9 @@ authentication on (a fresh random token for this instance unless one is given). 
 the process exits.
 
 Each training asks for ``DIGIT_JOB_CPUS`` CPUs (default 1) and ``DIGIT_JOB_GPUS`` GPUs (default 0);
-a job that does not fit waits in Ray's queue. Importing this module does not import Ray.
+a job that does not fit waits in Ray's queue. Its worker runs at the niceness ``DIGIT_JOB_NICE``
+(default 15, as Ray's own default for its workers), so that on a machine shared with the
+server the answers to drawings come first. Importing this module does not import Ray.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ ADDRESS_ENV = "RAY_ADDRESS"  # Ray's own variable: an existing cluster to submit
 CPUS_ENV = "DIGIT_RAY_CPUS"  # CPUs of the embedded instance (default: all of this machine's)
 JOB_CPUS_ENV = "DIGIT_JOB_CPUS"  # CPUs one training asks for; its TensorFlow uses that many threads
 JOB_GPUS_ENV = "DIGIT_JOB_GPUS"  # GPUs one training asks for (0: the worker sees none)
+JOB_NICE_ENV = "DIGIT_JOB_NICE"  # the workers' scheduling niceness: the pages' work comes first
+DEFAULT_NICE = 15  # as Ray starts its workers by default; kept where a cluster starts them at 0
 AUTH_MODE_ENV, AUTH_TOKEN_ENV = "RAY_AUTH_MODE", "RAY_AUTH_TOKEN"
 # Ray binds its ports to the node's IP; with this off it uses 127.0.0.1 as the node's IP, so
 # nothing of the embedded instance listens beyond this machine. Read by Ray when it is imported.
@@ -57,6 +61,7 @@ class JobResources:
 
     cpus: float
     gpus: float
+    nice: int = DEFAULT_NICE
 
     @property
     def threads(self) -> int:
@@ -78,7 +83,12 @@ def _number(env: str, default: float, minimum: float) -> float:
 
 def job_resources() -> JobResources:
     """The share of the cluster one training asks for, from the environment."""
-    return JobResources(cpus=_number(JOB_CPUS_ENV, 1.0, 0.25), gpus=_number(JOB_GPUS_ENV, 0.0, 0.0))
+    nice = _number(JOB_NICE_ENV, DEFAULT_NICE, 0)
+    if nice > 19 or nice != int(nice):
+        raise ClusterError(f"{JOB_NICE_ENV} must be a whole number from 0 to 19, got {nice:g}")
+    return JobResources(
+        cpus=_number(JOB_CPUS_ENV, 1.0, 0.25), gpus=_number(JOB_GPUS_ENV, 0.0, 0.0), nice=int(nice)
+    )
 
 
 def connect() -> ClusterInfo:

@@ -335,7 +335,7 @@ class TrainingJob:
                     max_restarts=0,
                     max_task_retries=0,
                 )
-                .remote(resources.threads, resources.gpus)
+                .remote(resources.threads, resources.gpus, resources.nice)
             )
             result_ref = actor.run.remote(request, data_arg)
         with self._lock:
@@ -394,7 +394,7 @@ class TrainingJob:
                     changed = changed or event["state"] != self._state
                     self._state, self._waiting_for = event["state"], None
                     if event["state"] == LOADING:
-                        self._worker = {k: event[k] for k in ("pid", "node", "threads") if k in event}
+                        self._worker = {k: event[k] for k in ("pid", "node", "threads", "nice") if k in event}
                 elif kind == "batch":
                     if self._state == LOADING:
                         self._state, changed = TRAINING, True

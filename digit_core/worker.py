@@ -114,16 +114,17 @@ class Channel:
 
 class TrainingWorker:
     """A training in this process; see the module's docstring. ``threads`` caps TensorFlow's
-    thread pools; with ``gpus`` 0 the process sees no GPU, whatever the machine has."""
+    thread pools; with ``gpus`` 0 the process sees no GPU, whatever the machine has; ``nice`` is
+    the niceness the training runs at (0: as the server)."""
 
-    def __init__(self, threads: int = 1, gpus: float = 0) -> None:
+    def __init__(self, threads: int = 1, gpus: float = 0, nice: int = 0) -> None:
         # Before TensorFlow is imported, which reads these once.
         os.environ["TF_NUM_INTRAOP_THREADS"] = os.environ["TF_NUM_INTEROP_THREADS"] = str(threads)
         os.environ["OMP_NUM_THREADS"] = str(threads)
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         if not gpus:
             os.environ["CUDA_VISIBLE_DEVICES"] = ""
-        self.threads = threads
+        self.threads, self.nice = threads, nice
         self.channel = Channel()
         self.cancel = threading.Event()
         self.stop_step: int | None = None  # the global batch at which a stop was asked for
@@ -144,7 +145,8 @@ class TrainingWorker:
     def run(self, request: Request, data: Mnist | Callable[[], Mnist]) -> dict:
         """Train, test and return ``{"state", "model", "card", ...}``; a failure comes back as
         ``{"state": "failed", "error", "traceback"}`` rather than as an exception."""
-        self._state(LOADING, pid=os.getpid(), node=socket.gethostname(), threads=self.threads)
+        lower_priority(self.nice)  # before TensorFlow starts its threads, which inherit it
+        self._state(LOADING, pid=os.getpid(), node=socket.gethostname(), threads=self.threads, nice=self.nice)
         try:
             mnist = data() if callable(data) else data
             import tensorflow as tf
@@ -279,6 +281,18 @@ class TrainingWorker:
                 "best_epoch": run.result.best_epoch,
                 **outcome,
             }
+
+
+def lower_priority(nice: int) -> None:
+    """Raise the niceness of every thread of this process to at least ``nice`` (Linux keeps a
+    niceness per thread; threads started later inherit their starter's). Never lowers it."""
+    if nice <= 0 or not hasattr(os, "setpriority"):
+        return
+    tasks = Path("/proc/self/task")
+    ids = [int(task.name) for task in tasks.iterdir()] if tasks.is_dir() else [0]
+    for tid in ids:
+        with contextlib.suppress(OSError):  # a thread that ended meanwhile
+            os.setpriority(os.PRIO_PROCESS, tid, max(nice, os.getpriority(os.PRIO_PROCESS, tid)))
 
 
 def describe(exc: BaseException) -> str:

@@ -70,9 +70,10 @@ def test_with_ray_address_the_app_submits_to_the_existing_cluster(ray_cluster, t
 
 
 def test_a_jobs_cpu_share_comes_from_the_environment(monkeypatch):
-    for name in ("DIGIT_JOB_CPUS", "DIGIT_JOB_GPUS"):
+    for name in ("DIGIT_JOB_CPUS", "DIGIT_JOB_GPUS", "DIGIT_JOB_NICE"):
         monkeypatch.delenv(name, raising=False)
-    assert job_resources() == cluster.JobResources(cpus=1.0, gpus=0.0) and job_resources().threads == 1
+    assert job_resources() == cluster.JobResources(cpus=1.0, gpus=0.0, nice=15)
+    assert job_resources().threads == 1
     monkeypatch.setenv("DIGIT_JOB_CPUS", "4")
     assert job_resources().cpus == 4 and job_resources().threads == 4
     monkeypatch.setenv("DIGIT_JOB_CPUS", "0.5")  # a fraction of a CPU still gets a thread
@@ -82,4 +83,11 @@ def test_a_jobs_cpu_share_comes_from_the_environment(monkeypatch):
     for bad, reason in (("many", "is not a number"), ("0", "at least 0.25")):
         monkeypatch.setenv("DIGIT_JOB_CPUS", bad)
         with pytest.raises(ClusterError, match=reason):
+            job_resources()
+    monkeypatch.setenv("DIGIT_JOB_CPUS", "1")
+    monkeypatch.setenv("DIGIT_JOB_NICE", "0")
+    assert job_resources().nice == 0
+    for bad in ("20", "2.5", "-1"):
+        monkeypatch.setenv("DIGIT_JOB_NICE", bad)
+        with pytest.raises(ClusterError, match="DIGIT_JOB_NICE"):
             job_resources()

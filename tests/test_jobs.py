@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from digit_core import registry
+from digit_core import cluster, registry
 from digit_core.config import ANNConfig, TrainConfig
 from digit_core.data import Mnist
 from digit_core.evaluation import evaluate
@@ -112,6 +112,8 @@ def test_the_job_trains_in_a_worker_process_with_tensorflow_limited_to_its_share
     assert probed["epoch"] == 4 and probed["pid"] == snap.worker["pid"]
     assert probed["intra_op_threads"] == probed["inter_op_threads"] == 1
     assert probed["cuda_visible_devices"] == "" and probed["gpus"] == 0  # no GPU assumed
+    # Niced, so that the pages' work comes first on a machine shared with the server.
+    assert probed["nice"] == snap.worker["nice"] == cluster.DEFAULT_NICE == 15
 
 
 def test_the_smoothed_loss_falls_as_the_job_learns(trained):

@@ -60,6 +60,7 @@ def probe(publish):
                 "inter_op_threads": tf.config.threading.get_inter_op_parallelism_threads(),
                 "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES"),
                 "gpus": len(tf.config.list_physical_devices("GPU")),
+                "nice": os.getpriority(os.PRIO_PROCESS, 0),  # this thread's: the one that trains
             },
         )
 
