@@ -432,17 +432,18 @@ async def run_load_async(url: str, settings: Settings, server: Server | None = N
         trainers = [Trainer(browser, url, tally, settings, i + 1) for i in range(count)]
         sessions = [*drawers, *trainers]
         try:
-            # Set-up: every page open and warmed up, the training past its first batch.
+            # Set-up: every drawing page open and warmed up (the server's first answers load the
+            # model), then the trainings started and past their first batch (Ray starts then).
             ready = []
-            for session, outcome in zip(
-                sessions, await asyncio.gather(*(s.setup() for s in sessions), return_exceptions=True)
-            ):
-                if not isinstance(outcome, BaseException):
-                    ready.append(session)
-                elif isinstance(outcome, PlaywrightError | RuntimeError | AssertionError):
-                    await session.failed(f"set-up failed: {brief(outcome)}")
-                else:
-                    raise outcome
+            for group in (drawers, trainers):
+                outcomes = await asyncio.gather(*(s.setup() for s in group), return_exceptions=True)
+                for session, outcome in zip(group, outcomes):
+                    if not isinstance(outcome, BaseException):
+                        ready.append(session)
+                    elif isinstance(outcome, PlaywrightError | RuntimeError | AssertionError):
+                        await session.failed(f"set-up failed: {brief(outcome)}")
+                    else:
+                        raise outcome
             rss["warm_kib"] = server.rss_kib() if server else None
             start = time.monotonic()
             phases["set-up"] = start - tally.started
