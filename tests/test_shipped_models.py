@@ -17,7 +17,7 @@ from tests.support import strokes
 TARGETS = {"cnn": 0.996, "ann": 0.988}
 # The 1,797 UCI digits (writers not in MNIST) through the upload path. These floors guard what the
 # shipped models reach; the goals are 98 % (CNN) and 97 % (ANN), see the README.
-UCI_FLOORS = {"cnn": 0.975, "ann": 0.925}
+UCI_FLOORS = {"cnn": 0.975, "ann": 0.92}
 CARD_FIELDS = {
     "architecture",
     "config",
