@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Callable
 from functools import cache
 
 import numpy as np
@@ -83,6 +84,7 @@ def label_of(name: str) -> int:
 
 def read_through_upload_path(
     files: list[tuple[str, bytes]],
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, list[tuple[str, str]]]:
     """Send each ``(name, data)`` through the upload path without a model, as a test set.
 
@@ -90,6 +92,7 @@ def read_through_upload_path(
     (:func:`digit_core.predictions.prepare_upload`) and refused for the same reasons: not a
     readable image, blank, or not looking like a digit. The
     label comes from the name (:func:`label_of`), so every name must say its digit.
+    ``on_progress(done, total)``, when given, is called every 50 files and at the end.
 
     Returns
     -------
@@ -100,12 +103,14 @@ def read_through_upload_path(
     """
     labels = [label_of(name) for name, _ in files]  # first: a bad name fails before any work
     images, kept, refused = [], [], []
-    for (name, data), label in zip(files, labels):
+    for done, ((name, data), label) in enumerate(zip(files, labels), start=1):
         prepared, error = prepare_upload(data)
         if error is not None or prepared is None:
             refused.append((name, error or "the file could not be read"))
         else:
             images.append(np.round(prepared.image * PIXEL_MAX).astype(np.uint8))  # [0, 1] -> MNIST's 0..255
             kept.append(label)
+        if on_progress is not None and (done % 50 == 0 or done == len(files)):
+            on_progress(done, len(files))
     out = np.stack(images) if images else np.zeros((0, IMAGE_SIZE, IMAGE_SIZE), np.uint8)
     return out, np.array(kept, dtype=np.uint8), refused

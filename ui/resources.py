@@ -4,12 +4,13 @@ the messages a page shows when one of them is missing. No model maths here: that
 
 from __future__ import annotations
 
+import threading
 from typing import NamedTuple
 
 import numpy as np
 import streamlit as st
 
-from digit_core import registry
+from digit_core import other_writers, registry
 from digit_core.data import DataError, MnistNotFoundError, load_mnist, search_paths
 from digit_core.handwriting import HandwritingError, HandwritingStore, fingerprint
 
@@ -33,8 +34,9 @@ def model_stamp(name: str) -> tuple[int, int]:
 class TestSet(NamedTuple):
     images: np.ndarray  # (N, 28, 28) uint8
     labels: np.ndarray  # (N,) uint8
-    fingerprint: str  # of the whole MNIST the test split came from
+    fingerprint: str  # of the whole MNIST the test split came from, or of the images and labels
     source: str
+    refused: tuple[tuple[str, str], ...] = ()  # (file, reason) the upload path refused: not in images
 
 
 @st.cache_data(show_spinner="Loading the MNIST test set…", max_entries=2)
@@ -68,6 +70,36 @@ def handwriting_set_ui() -> TestSet | None:
         st.info("Your handwriting set is empty: draw digits on the Draw & Predict page and save them.")
         return None
     return TestSet(images, labels, fingerprint(images, labels), "your handwriting set")
+
+
+@st.cache_resource
+def _other_writers_memo() -> dict:
+    # One per server process, shared by every session: the set is read once, under the lock, with
+    # a progress bar shown to whoever reads it first (a cache_data function could not draw it).
+    return {"lock": threading.Lock()}
+
+
+def other_writers_set_ui() -> TestSet:
+    """The UCI digits (scikit-learn ships them) as a test set: each one a 160 px PNG sent through
+    the same upload path as a user's file, with a progress bar the first time (about 30 s)."""
+    memo = _other_writers_memo()
+    with memo["lock"]:
+        if "set" not in memo:
+            bar = st.progress(0.0, text="Reading the other writers' digits as uploads…")
+
+            def on_progress(done: int, total: int) -> None:
+                bar.progress(
+                    done / total, text=f"Reading the other writers' digits as uploads: {done:,} / {total:,}"
+                )
+
+            files = other_writers.uci_files()
+            images, labels, refused = other_writers.read_through_upload_path(files, on_progress)
+            source = (
+                f"the {len(files):,} UCI digits of 13 writers not in MNIST, each read as an uploaded file"
+            )
+            memo["set"] = TestSet(images, labels, fingerprint(images, labels), source, tuple(refused))
+            bar.empty()
+    return memo["set"]
 
 
 def usable_model_names() -> list[str]:

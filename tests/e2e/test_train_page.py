@@ -22,7 +22,7 @@ def test_a_training_survives_page_switches_and_reloads_and_reports_its_accuracy(
 
     training = page.get_by_text("Your CNN is training")
     expect(training).to_be_visible()
-    expect(page.get_by_text(re.compile(r"Epoch 1 of 4 · batch \d+ of 36"))).to_be_visible(timeout=60_000)
+    expect(page.get_by_text(re.compile(r"Epoch 1 of 4 · batch \d+ of 18"))).to_be_visible(timeout=60_000)
 
     # Away to another page and back: the same session finds its job still running.
     page.get_by_role("link", name="Home", exact=True).click()
