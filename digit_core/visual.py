@@ -80,3 +80,31 @@ def tile(images: list[np.ndarray], columns: int, gap: int = 2, background: int =
         top, left = top * (height + gap), left * (width + gap)
         out[top : top + height, left : left + width] = image
     return out
+
+
+def feature_grid(
+    maps: np.ndarray, order: np.ndarray, count: int = 16, columns: int = 8, size: int = 48
+) -> np.ndarray:
+    """The ``count`` first maps of ``maps`` ``(C, h, w)`` in ``order`` (strongest first), each
+    coloured on the "response" scale against the largest value among them and enlarged to about
+    ``size`` px, in a grid of ``columns``: ``uint8 (H, W, 3)``."""
+    maps = np.asarray(maps, dtype=np.float32)
+    if maps.ndim != 3 or not len(maps):
+        raise ValueError(f"expected (C, h, w) feature maps, got {maps.shape}")
+    chosen = maps[np.asarray(order)[:count]]
+    high = float(chosen.max())
+    scale = max(1, size // chosen.shape[1])
+    tiles = [enlarge(colourise(m, "response", 0.0, high if high > 0 else 1.0), scale) for m in chosen]
+    return tile(tiles, columns)
+
+
+def template_grid(weights: np.ndarray, units: np.ndarray, columns: int = 8, scale: int = 2) -> np.ndarray:
+    """Weight templates ``(units, 28, 28)`` of the chosen ``units``, each on the "weight" scale
+    (blue negative, white zero, red positive, symmetric about zero per template), in a grid:
+    ``uint8 (H, W, 3)``."""
+    chosen = np.asarray(weights, dtype=np.float32)[np.asarray(units)]
+    tiles = []
+    for w in chosen:
+        peak = float(np.abs(w).max()) or 1.0
+        tiles.append(enlarge(colourise(w, "weight", -peak, peak), scale))
+    return tile(tiles, columns)

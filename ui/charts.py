@@ -6,21 +6,30 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+LOG_FLOOR = 1e-5  # the log-scale chart's floor: smaller probabilities are drawn at it
 
-def probability_chart(probabilities, highlight: int, height: int = 220) -> alt.Chart:
-    """Bar chart of the ten probabilities, the predicted digit highlighted, with tooltips."""
+
+def probability_chart(probabilities, highlight: int, height: int = 220, log: bool = False) -> alt.Chart:
+    """Bar chart of the ten probabilities, the predicted digit highlighted, with tooltips; on a
+    log scale (down to :data:`LOG_FLOOR`) with ``log``, so that 0.1 % and 0.001 % differ."""
+    values = [float(p) for p in probabilities]
     frame = pd.DataFrame(
-        {"digit": [str(d) for d in range(10)], "probability": [float(p) for p in probabilities]}
+        {
+            "digit": [str(d) for d in range(10)],
+            "probability": values,
+            "shown": [max(v, LOG_FLOOR) for v in values] if log else values,
+        }
     )
     frame["predicted"] = frame["digit"] == str(highlight)
+    scale = alt.Scale(type="log", domain=[LOG_FLOOR, 1]) if log else alt.Scale(domain=[0, 1])
     return (
         alt.Chart(frame, height=height)
         .mark_bar()
         .encode(
             x=alt.X("digit:N", sort=None, axis=alt.Axis(labelAngle=0, title="digit")),
-            y=alt.Y("probability:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
+            y=alt.Y("shown:Q", scale=scale, axis=alt.Axis(format="%", title="probability")),
             color=alt.condition("datum.predicted", alt.value("#4C6EF5"), alt.value("#ADB5BD")),
-            tooltip=[alt.Tooltip("digit:N"), alt.Tooltip("probability:Q", format=".2%")],
+            tooltip=[alt.Tooltip("digit:N"), alt.Tooltip("probability:Q", format=".3%")],
         )
     )
 
