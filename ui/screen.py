@@ -13,7 +13,7 @@ import streamlit as st
 
 DESKTOP_WIDTH = 700  # assumed until the browser has said how wide the page is
 _CSS = """
-[class*="st-key-draw_"][class*="canvas"] { padding-top: 2.9rem; }
+.st-key-draw_canvas, .st-key-draw_number_canvas { padding-top: 2.9rem; }
 """
 _JS = """
 export default function (component) {
