@@ -194,3 +194,22 @@ def history_chart(history: list[dict]) -> alt.Chart:
         .facet(column=alt.Column("metric:N", title=None))
         .resolve_scale(y="independent")
     )
+
+
+def robustness_chart(frame: pd.DataFrame, title: str, unit: str) -> alt.Chart:
+    """Accuracy (y) against the amount of one distortion (x), one line per model, with points and
+    tooltips. ``frame`` has columns model, amount, accuracy."""
+    return (
+        alt.Chart(frame, height=220, title=title)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("amount:Q", title=f"amount ({unit})"),
+            y=alt.Y("accuracy:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
+            color=alt.Color("model:N", title="model"),
+            tooltip=[
+                alt.Tooltip("model:N"),
+                alt.Tooltip("amount:Q"),
+                alt.Tooltip("accuracy:Q", format=".1%"),
+            ],
+        )
+    )
