@@ -176,12 +176,12 @@ def inside_ui(prepared, shown: list[str]) -> None:
     why, cnn_tab, ann_tab, robust_tab = st.tabs(
         ["Why this answer", "Inside the CNN", "Inside the ANN", "Move, turn, thicken"]
     )
-    with why:
-        st.image(enlarge(prepared.image, 6), caption="What the model sees (28×28)", width=168)
-        with st.container(key="draw_saliency"):
-            for column, name in zip(st.columns(len(shown)), shown):
-                with column:
-                    saliency_ui(name, load_model_ui(name), prepared.image)
+    with why, st.container(key="draw_saliency"):
+        seen, *maps = st.columns(1 + len(shown))
+        seen.image(enlarge(prepared.image, 6), caption="What the model sees (28×28)")
+        for column, name in zip(maps, shown):
+            with column:
+                saliency_ui(name, load_model_ui(name), prepared.image)
     with cnn_tab, st.container(key="draw_inside_cnn"):
         if "cnn" in models:
             feature_maps_ui(models["cnn"], prepared.image)

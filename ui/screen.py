@@ -14,11 +14,20 @@ import streamlit as st
 DESKTOP_WIDTH = 700  # assumed until the browser has said how wide the page is
 _CSS = """
 .st-key-draw_canvas, .st-key-draw_number_canvas { padding-top: 2.9rem; }
+@media (pointer: coarse) {
+    .st-key-draw_canvas, .st-key-draw_number_canvas { padding-top: 4rem; }
+}
 """
 _JS = """
 export default function (component) {
     const { setStateValue, parentElement } = component;
-    const PIN = '.dc-toolbar { opacity: 1 !important; top: -2.65rem !important; }';
+    // Always shown; on touch screens larger buttons, a finger's width apart.
+    const PIN = `.dc-toolbar { opacity: 1 !important; top: -2.65rem !important; }
+        @media (pointer: coarse) {
+            .dc-toolbar { top: -3.7rem !important; }
+            .dc-icon-button { padding: 0.6rem !important; }
+            .dc-icon-button svg { width: 1.1rem !important; height: 1.1rem !important; }
+        }`;
     const pin = () => {
         document.querySelectorAll('[class*="st-key-"] *').forEach((el) => {
             const root = el.shadowRoot;
