@@ -178,7 +178,7 @@ def inside_ui(prepared, shown: list[str]) -> None:
     )
     with why, st.container(key="draw_saliency"):
         seen, *maps = st.columns(1 + len(shown))
-        seen.image(enlarge(prepared.image, 6), caption="What the model sees (28×28)")
+        seen.image(enlarge(prepared.image, 6), caption="What the model sees (28×28)", width=168)
         for column, name in zip(maps, shown):
             with column:
                 saliency_ui(name, load_model_ui(name), prepared.image)

@@ -42,7 +42,7 @@ def saliency_ui(name: str, model, image: np.ndarray) -> None:
     """Why model ``name`` answered as it did: its saliency map over the 28x28 input, a sentence
     on the method and a legend."""
     heat, method = explain(model, image)
-    st.image(enlarge(overlay(image, heat), 6), caption=f"Why the {name.upper()} said so: {method}")
+    st.image(enlarge(overlay(image, heat), 6), caption=f"Why the {name.upper()} said so: {method}", width=168)
     st.caption(SALIENCY[method])
     legend_ui(saliency_bar(), "ink that did not matter", "ink that mattered most")
 

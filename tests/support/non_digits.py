@@ -39,7 +39,13 @@ def _scribble() -> Stroke:
 
 
 def _star() -> Stroke:
-    tips = [(0.5 + 0.48 * math.cos(math.radians(-90 + 144 * k)), 0.52 + 0.48 * math.sin(math.radians(-90 + 144 * k))) for k in range(6)]
+    tips = [
+        (
+            0.5 + 0.48 * math.cos(math.radians(-90 + 144 * k)),
+            0.52 + 0.48 * math.sin(math.radians(-90 + 144 * k)),
+        )
+        for k in range(6)
+    ]
     return tips
 
 
@@ -47,7 +53,12 @@ def _sun() -> list[Stroke]:
     rays = []
     for k in range(8):
         a = math.radians(45 * k)
-        rays.append([(0.5 + 0.3 * math.cos(a), 0.5 + 0.3 * math.sin(a)), (0.5 + 0.48 * math.cos(a), 0.5 + 0.48 * math.sin(a))])
+        rays.append(
+            [
+                (0.5 + 0.3 * math.cos(a), 0.5 + 0.3 * math.sin(a)),
+                (0.5 + 0.48 * math.cos(a), 0.5 + 0.48 * math.sin(a)),
+            ]
+        )
     return [arc(0.5, 0.5, 0.2, 0.2, 0, 360, 30), *rays]
 
 
@@ -64,33 +75,55 @@ TEMPLATES: dict[str, list[list[Stroke]]] = {
     ],
     "asterisk": [
         [[(0.5, 0.05), (0.5, 0.95)], [(0.1, 0.28), (0.9, 0.72)], [(0.1, 0.72), (0.9, 0.28)]],
-        [[(0.5, 0.05), (0.5, 0.95)], [(0.05, 0.5), (0.95, 0.5)], [(0.15, 0.15), (0.85, 0.85)], [(0.15, 0.85), (0.85, 0.15)]],
+        [
+            [(0.5, 0.05), (0.5, 0.95)],
+            [(0.05, 0.5), (0.95, 0.5)],
+            [(0.15, 0.15), (0.85, 0.85)],
+            [(0.15, 0.85), (0.85, 0.15)],
+        ],
     ],
     "spiral": [[_spiral(3.0)], [_spiral(2.5)]],
     "scribble": [[_scribble()]],
     "star": [[_star()]],
     "heart": [
-        [arc(0.3, 0.3, 0.2, 0.2, 180, 360, 16) + arc(0.7, 0.3, 0.2, 0.2, 180, 360, 16)[1:] + [(0.5, 0.95), (0.1, 0.32)]]
+        [
+            arc(0.3, 0.3, 0.2, 0.2, 180, 360, 16)
+            + arc(0.7, 0.3, 0.2, 0.2, 180, 360, 16)[1:]
+            + [(0.5, 0.95), (0.1, 0.32)]
+        ]
     ],
     "house": [
         [[(0.1, 0.45), (0.1, 0.95), (0.9, 0.95), (0.9, 0.45), (0.1, 0.45), (0.5, 0.05), (0.9, 0.45)]],
-        [[(0.1, 0.45), (0.1, 0.95), (0.9, 0.95), (0.9, 0.45), (0.1, 0.45)], [(0.05, 0.5), (0.5, 0.05), (0.95, 0.5)], [(0.4, 0.95), (0.4, 0.7), (0.6, 0.7), (0.6, 0.95)]],
+        [
+            [(0.1, 0.45), (0.1, 0.95), (0.9, 0.95), (0.9, 0.45), (0.1, 0.45)],
+            [(0.05, 0.5), (0.5, 0.05), (0.95, 0.5)],
+            [(0.4, 0.95), (0.4, 0.7), (0.6, 0.7), (0.6, 0.95)],
+        ],
     ],
     "letter A": [[[(0.1, 0.95), (0.5, 0.05), (0.9, 0.95)], [(0.27, 0.6), (0.73, 0.6)]]],
     "letter K": [[[(0.2, 0.05), (0.2, 0.95)], [(0.85, 0.05), (0.2, 0.55)], [(0.4, 0.4), (0.85, 0.95)]]],
     "letter M": [[[(0.08, 0.95), (0.15, 0.05), (0.5, 0.65), (0.85, 0.05), (0.92, 0.95)]]],
     "letter W": [[[(0.05, 0.05), (0.25, 0.95), (0.5, 0.35), (0.75, 0.95), (0.95, 0.05)]]],
     "letter X": [[[(0.1, 0.05), (0.9, 0.95)], [(0.9, 0.05), (0.1, 0.95)]]],
-    "letter R": [[[(0.2, 0.95), (0.2, 0.05)] + arc(0.45, 0.27, 0.3, 0.22, -90, 90, 14)[1:] + [(0.2, 0.5), (0.85, 0.95)]]],
+    "letter R": [
+        [
+            [(0.2, 0.95), (0.2, 0.05)]
+            + arc(0.45, 0.27, 0.3, 0.22, -90, 90, 14)[1:]
+            + [(0.2, 0.5), (0.85, 0.95)]
+        ]
+    ],
     "letter Q": [[arc(0.5, 0.47, 0.4, 0.44, 0, 360, 40), [(0.55, 0.7), (0.92, 0.98)]]],
     "letter E": [[[(0.85, 0.05), (0.2, 0.05), (0.2, 0.95), (0.85, 0.95)], [(0.2, 0.5), (0.7, 0.5)]]],
-    "hash": [[[(0.35, 0.05), (0.3, 0.95)], [(0.7, 0.05), (0.65, 0.95)], [(0.05, 0.35), (0.95, 0.35)], [(0.05, 0.68), (0.95, 0.68)]]],
-    "at sign": [
+    "hash": [
         [
-            arc(0.5, 0.52, 0.14, 0.16, 0, 360, 20)
-            + [(0.64, 0.7)]
-            + arc(0.5, 0.5, 0.45, 0.45, 30, 340, 36)
+            [(0.35, 0.05), (0.3, 0.95)],
+            [(0.7, 0.05), (0.65, 0.95)],
+            [(0.05, 0.35), (0.95, 0.35)],
+            [(0.05, 0.68), (0.95, 0.68)],
         ]
+    ],
+    "at sign": [
+        [arc(0.5, 0.52, 0.14, 0.16, 0, 360, 20) + [(0.64, 0.7)] + arc(0.5, 0.5, 0.45, 0.45, 30, 340, 36)]
     ],
     "ampersand": [
         [
@@ -102,7 +135,8 @@ TEMPLATES: dict[str, list[list[Stroke]]] = {
         ]
     ],
     "cross-hatch": [
-        [[(0.05, y), (0.95, y)] for y in (0.15, 0.38, 0.62, 0.85)] + [[(x, 0.05), (x, 0.95)] for x in (0.15, 0.38, 0.62, 0.85)]
+        [[(0.05, y), (0.95, y)] for y in (0.15, 0.38, 0.62, 0.85)]
+        + [[(x, 0.05), (x, 0.95)] for x in (0.15, 0.38, 0.62, 0.85)]
     ],
     "triangle": [[[(0.5, 0.05), (0.95, 0.9), (0.05, 0.9), (0.5, 0.05)]]],
     "arrow": [[[(0.05, 0.5), (0.95, 0.5)], [(0.65, 0.2), (0.95, 0.5), (0.65, 0.8)]]],
@@ -111,7 +145,9 @@ TEMPLATES: dict[str, list[list[Stroke]]] = {
 }
 
 
-def place(name: str, style: strokes.Style = strokes.Style(), rng: np.random.Generator | None = None) -> list[Stroke]:
+def place(
+    name: str, style: strokes.Style = strokes.Style(), rng: np.random.Generator | None = None
+) -> list[Stroke]:
     """The strokes of non-digit ``name`` in canvas pixel coordinates for ``style`` (square
     drawings: ``style.aspect`` is taken as 1 for them, a letter keeps ``style.aspect``)."""
     if name not in TEMPLATES:
@@ -132,7 +168,9 @@ def place(name: str, style: strokes.Style = strokes.Style(), rng: np.random.Gene
     return placed
 
 
-def draw(name: str, style: strokes.Style = strokes.Style(), rng: np.random.Generator | None = None, **colours) -> np.ndarray:
+def draw(
+    name: str, style: strokes.Style = strokes.Style(), rng: np.random.Generator | None = None, **colours
+) -> np.ndarray:
     """Render non-digit ``name`` in ``style``: ``(size, size, 4) uint8`` RGBA, by default as the
     app's canvas sends it (see :func:`tests.support.strokes.render`)."""
     return strokes.render(place(name, style, rng), style.size, style.width, **colours)
