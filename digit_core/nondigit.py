@@ -28,6 +28,7 @@ from collections.abc import Mapping
 import numpy as np
 from scipy import ndimage
 
+from .preprocess import Prepared
 from .spec import IMAGE_SIZE, NUM_CLASSES
 
 NOT_A_DIGIT = "this does not look like a digit"
@@ -149,7 +150,7 @@ def article(digit: int) -> str:
     return "an" if int(digit) == 8 else "a"
 
 
-def refusal(prepared, probabilities: Mapping[str, np.ndarray] | None = None) -> str | None:
+def refusal(prepared: Prepared, probabilities: Mapping[str, np.ndarray] | None = None) -> str | None:
     """The reason to refuse a :class:`digit_core.preprocess.Prepared` drawing as not a digit, or
     None: the ink's own check (:mod:`digit_core.digitness`) first, then :func:`not_a_digit`."""
     if prepared.blank:
