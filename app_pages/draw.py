@@ -150,7 +150,7 @@ def save_sample_ui(image, prepared, prediction) -> None:
             help="Add this drawing to your handwriting set (see the My handwriting page).",
         )
         correct.text_input(
-            f"Not a {prediction.digit}? Type the right digit, then Enter",
+            f"Not {article(prediction.digit)} {prediction.digit}? Type the right digit, then Enter",
             max_chars=1,
             key="draw_label",
             on_change=typed_label,

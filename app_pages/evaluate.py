@@ -15,6 +15,7 @@ from digit_core.evaluation import (
     who_was_right,
 )
 from digit_core.inference import predict, single_image_ms
+from digit_core.nondigit import article
 from digit_core.robustness import AMOUNTS, TITLES, UNITS
 from digit_core.visual import enlarge
 from ui.charts import (
@@ -187,7 +188,7 @@ def confusion_ui(result, probabilities) -> None:
         predicted = pred_col.selectbox("Predicted digit", range(10), key="eval_predicted")
         found = cell(probabilities, test_set.labels, true, predicted)
         st.markdown(
-            f"**{len(found):,}** test images of a **{true}** predicted as **{predicted}**"
+            f"**{len(found):,}** test images of {article(true)} **{true}** predicted as **{predicted}**"
             + (f" (the first {GALLERY} shown)" if len(found) > GALLERY else "")
         )
         with st.container(key="eval_cell"):

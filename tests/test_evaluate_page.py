@@ -86,7 +86,8 @@ def test_choosing_a_confusion_cell_shows_exactly_its_images(monkeypatch, drawn_s
     gallery = elements(block(at, "eval_cell"), "Image")[0]
     assert len(gallery.value) == len(expected[:40])
     assert gallery.captions == [f"{probabilities[i, predicted]:.0%}" for i in expected[:40]]
-    assert f"**{len(expected):,}** test images of a **{true}** predicted as **{predicted}**" in [
+    a = "an" if true == 8 else "a"
+    assert f"**{len(expected):,}** test images of {a} **{true}** predicted as **{predicted}**" in [
         m.value.split(" (the first")[0] for m in at.markdown
     ]
 
@@ -261,3 +262,14 @@ def test_the_robustness_tab_measures_nothing_until_asked(monkeypatch, drawn_set)
     assert any("Measure robustness" in i.value for i in at.info)
     with pytest.raises(AssertionError):
         block(at, "eval_robustness_charts")  # must not: spend the time on every visit
+
+
+def test_the_eights_cell_says_an_8(monkeypatch, drawn_set):
+    def choose(at):
+        at.session_state["eval_true"] = 8
+        at.session_state["eval_predicted"] = 8
+
+    at = run_page(monkeypatch, drawn_set[0], setup=choose)
+    assert not at.exception
+    assert any("test images of an **8** predicted as **8**" in m.value for m in at.markdown)
+    assert not any("of a **8**" in m.value for m in at.markdown)  # must not: "a 8"
