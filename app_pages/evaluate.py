@@ -39,6 +39,11 @@ from ui.resources import (
 from ui.robustness import SUBSET, robustness_frame_ui
 from ui.text import plain
 
+ROBUSTNESS_TITLES = {
+    "shift": "Test digits moved off-centre",
+    "rotation": "Test digits turned",
+    "stroke": "Test digits drawn with a thinner or thicker pen",
+}
 GALLERY = 40  # images shown per gallery; the count says how many there are in all
 THUMB = 3  # gallery images are 28 x 3 = 84 px
 
@@ -394,8 +399,9 @@ def robustness_ui() -> None:
     with st.container(key="eval_robustness_charts"):
         for distortion in AMOUNTS:
             rows = frame[frame["distortion"] == distortion]
-            title = f"Accuracy with digits {TITLES[distortion]}"
-            st.altair_chart(robustness_chart(rows, title, UNITS[distortion]), width="stretch")
+            unit = f"{TITLES[distortion]} ({UNITS[distortion]})"
+            chart = robustness_chart(rows, ROBUSTNESS_TITLES[distortion], unit)
+            st.altair_chart(chart, width="stretch")
     st.caption(
         "Shifts go in a random direction per digit and turns in a random sense; a negative pen "
         "thins the strokes (keeping every stroke), a positive one thickens them."

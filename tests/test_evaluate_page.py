@@ -243,7 +243,7 @@ def test_the_robustness_tab_draws_a_curve_per_distortion_measured_as_the_library
     charts = elements(block(at, "eval_robustness_charts"), "UnknownElement")
     assert [c.type for c in charts] == ["vega_lite_chart"] * len(AMOUNTS)
     titles = [c.proto.spec for c in charts]
-    assert "shifted by" in titles[0] and "rotated by" in titles[1] and "pen thinner" in titles[2]
+    assert "off-centre" in titles[0] and "turned" in titles[1] and "thicker pen" in titles[2]
     # The numbers the charts show, computed here without the page's cache.
     picked, truth = subset(images, labels)
     loaded = {name: load_model(name) for name in ("ann", "cnn")}

@@ -27,7 +27,11 @@ def probability_chart(probabilities, highlight: int, height: int = 220, log: boo
         .mark_bar()
         .encode(
             x=alt.X("digit:N", sort=None, axis=alt.Axis(labelAngle=0, title="digit")),
-            y=alt.Y("shown:Q", scale=scale, axis=alt.Axis(format="%", title="probability")),
+            y=alt.Y(
+                "shown:Q" if log else "probability:Q",
+                scale=scale,
+                axis=alt.Axis(format="%", title="probability"),
+            ),
             color=alt.condition("datum.predicted", alt.value("#4C6EF5"), alt.value("#ADB5BD")),
             tooltip=[alt.Tooltip("digit:N"), alt.Tooltip("probability:Q", format=".3%")],
         )
@@ -199,13 +203,19 @@ def history_chart(history: list[dict]) -> alt.Chart:
 def robustness_chart(frame: pd.DataFrame, title: str, unit: str) -> alt.Chart:
     """Accuracy (y) against the amount of one distortion (x), one line per model, with points and
     tooltips. ``frame`` has columns model, amount, accuracy."""
+    models = sorted(frame["model"].unique())
+    palette = ["#E8590C", "#4C6EF5", "#2B8A3E", "#862E9C"]
     return (
-        alt.Chart(frame, height=220, title=title)
+        alt.Chart(frame, height=200, title=title)
         .mark_line(point=True)
         .encode(
-            x=alt.X("amount:Q", title=f"amount ({unit})"),
-            y=alt.Y("accuracy:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
-            color=alt.Color("model:N", title="model"),
+            x=alt.X("amount:Q", title=unit, axis=alt.Axis(tickMinStep=1)),
+            y=alt.Y(
+                "accuracy:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%", title="accuracy")
+            ),
+            color=alt.Color(
+                "model:N", title="model", scale=alt.Scale(domain=models, range=palette[: len(models)])
+            ),
             tooltip=[
                 alt.Tooltip("model:N"),
                 alt.Tooltip("amount:Q"),
