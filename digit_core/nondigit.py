@@ -100,7 +100,10 @@ def shape_reason(image: np.ndarray) -> str | None:
         or _share(columns, 4) > COLUMNS_FOUR
         or _share(columns, 5) > COLUMNS_FIVE
     ):
-        return f"{NOT_A_DIGIT}: its strokes cross and zigzag more than a digit's, like a letter or a drawing"
+        return (
+            f"{NOT_A_DIGIT}: lines across it meet more strokes than any digit's do, "
+            "like a letter, a face or a drawing"
+        )
     loops = holes(mask)
     if loops > MAX_HOLES:
         return f"{NOT_A_DIGIT}: it has {loops} closed loops, and a digit has at most two"
