@@ -28,10 +28,13 @@ export default function (component) {
             .dc-icon-button { padding: 0.6rem !important; }
             .dc-icon-button svg { width: 1.1rem !important; height: 1.1rem !important; }
         }`;
+    // Every shadow root inside a drawing canvas's container gets the style, whether or not the
+    // canvas has drawn its toolbar yet (what happens inside a shadow root is not observed below,
+    // so the check is also repeated every half second, which costs next to nothing).
     const pin = () => {
-        document.querySelectorAll('[class*="st-key-"] *').forEach((el) => {
+        document.querySelectorAll('.st-key-draw_canvas *, .st-key-draw_number_canvas *').forEach((el) => {
             const root = el.shadowRoot;
-            if (root && root.querySelector('.dc-toolbar') && !root.querySelector('style[data-pin]')) {
+            if (root && !root.querySelector('style[data-pin]')) {
                 const style = document.createElement('style');
                 style.dataset.pin = '1';
                 style.textContent = PIN;
@@ -55,8 +58,13 @@ export default function (component) {
     pin();
     const observer = new MutationObserver(pin);
     observer.observe(document.body, { childList: true, subtree: true });
+    const timer = setInterval(pin, 500);
     window.addEventListener('resize', report);
-    return () => { observer.disconnect(); window.removeEventListener('resize', report); };
+    return () => {
+        observer.disconnect();
+        clearInterval(timer);
+        window.removeEventListener('resize', report);
+    };
 }
 """
 

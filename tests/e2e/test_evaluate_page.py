@@ -52,7 +52,7 @@ def test_the_robustness_tab_draws_its_three_curves_with_progress(page, server_ur
     tab = page.get_by_role("tab", name="Robustness", exact=True)
     expect(tab).to_be_visible(timeout=LOAD_MS)
     tab.click()
-    page.locator(".st-key-eval_robustness label").click()
+    page.locator(".st-key-eval_robustness label").click(timeout=LOAD_MS)  # after the other tabs' work
     charts = page.locator('.st-key-eval_robustness_charts [data-testid="stVegaLiteChart"]')
     expect(charts).to_have_count(3, timeout=LOAD_MS)
     for chart in charts.all():
