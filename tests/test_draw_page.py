@@ -347,3 +347,18 @@ def test_a_non_digit_drawing_is_refused_with_its_reason_and_cannot_be_saved(monk
     errors = [e.value for e in elements(block(at, "prediction"), "Error")]
     assert errors and errors[0].startswith("This does not look like a digit")
     assert not [b for b in at.button if b.key == "draw_confirm"]  # must not: offer to save it
+
+
+def test_when_the_cut_cannot_be_told_the_number_says_so(monkeypatch):
+    from digit_core import segment
+
+    real = segment.split_digits
+
+    def marked(image, read=None):  # the reader could not tell one digit from two
+        return [segment.Piece(p.box, p.prepared, split=False, unsure=True) for p in real(image, read)]
+
+    monkeypatch.setattr(segment, "split_digits", marked)
+    at = run_page(monkeypatch, {"draw_number_canvas": touching([4, 7], gap=45)})
+    assert not at.exception
+    warnings = [w.value for w in elements(block(at, "number"), "Warning")]
+    assert warnings and "cannot tell" in warnings[0]
