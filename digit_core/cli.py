@@ -82,7 +82,7 @@ def _parser() -> argparse.ArgumentParser:
         "--patience",
         type=_positive_int,
         default=_DEFAULTS.patience,
-        help="epochs without validation gain before stopping early",
+        help="epochs without validation gain before stopping early (counted in the second half only)",
     )
     t.add_argument("--limit", type=_positive_int, default=None, help="train on only N images (quick runs)")
     t.add_argument(

@@ -145,7 +145,7 @@ class AugmentConfig:
     crop: float = 0.2
     crop_cut: float = 0.1
     crop_aspect: float = 0.12
-    low_res: float = 0.15
+    low_res: float = 0.3
     low_res_min: int = 8
     low_res_max: int = 16
     low_res_blocky: float = 0.4

@@ -170,10 +170,13 @@ class _Progress(keras.callbacks.Callback):
             self.on_epoch(progress)
         # Higher is better: validation accuracy, else minus the training loss.
         score = val_accuracy if val_accuracy is not None else -progress.loss
-        if score > self.best_score:
+        # A tie goes to the later epoch, which the decaying learning rate has settled further.
+        if score >= self.best_score:
             self.best_score, self.best_epoch, self.wait = score, epoch + 1, 0
             self.best_weights = self.model.get_weights()
-        else:
+        elif epoch + 1 > self.epochs // 2:
+            # Patience counts in the schedule's second half only: at a high learning rate the
+            # validation score wanders, and stopping there keeps an unsettled model.
             self.wait += 1
             if self.wait >= self.patience:
                 self.stopped_early = True

@@ -6,13 +6,18 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from digit_core import other_writers
 from digit_core.evaluation import evaluate
 from digit_core.inference import predict
+from digit_core.predictions import predict_uploads
 from digit_core.preprocess import load_image, to_mnist
 from digit_core.registry import PROJECT_MODELS_DIR, file_sha256, load_model, read_card
 from tests.support import strokes
 
-TARGETS = {"cnn": 0.995, "ann": 0.985}
+TARGETS = {"cnn": 0.996, "ann": 0.988}
+# The 1,797 UCI digits (writers not in MNIST) through the upload path. These floors guard what the
+# shipped models reach; the goals are 98 % (CNN) and 97 % (ANN), see the README.
+UCI_FLOORS = {"cnn": 0.975, "ann": 0.92}
 CARD_FIELDS = {
     "architecture",
     "config",
@@ -56,6 +61,14 @@ def test_shipped_model_reaches_its_accuracy_on_the_mnist_test_set(shipped, mnist
     # The card tells the truth about this very file and data.
     assert abs(result.accuracy - card["test_accuracy"]) <= 2e-4
     assert card["data_fingerprint"] == mnist.fingerprint()
+
+
+def test_shipped_model_reads_other_writers_through_the_upload_path(shipped):
+    name, model, _ = shipped
+    results = predict_uploads(model, other_writers.uci_files())
+    assert [(r.name, r.error) for r in results if r.prediction is None] == []  # no real digit refused
+    read = np.array([r.prediction.digit for r in results if r.prediction is not None])
+    assert (read == other_writers.uci_labels()).mean() >= UCI_FLOORS[name]
 
 
 def drawings(count, seed):
