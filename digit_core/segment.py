@@ -190,5 +190,7 @@ def separate(ink: np.ndarray, origin: tuple[int, int], read: Reader, depth: int 
             sides[1], origin_right, read, depth + 1
         )
         return [Piece(p.box, p.prepared, split=True, unsure=p.unsure) for p in found]
-    unsure = bool(scores[best] >= SURE and adjusted > sure_whole - TIE)
+    # Only a piece as drawn can be unsure: a side of a cut already made is kept whole when cutting
+    # it again reads no better (doubting it would flag every clean cut of two touching digits).
+    unsure = bool(depth == 0 and scores[best] >= SURE and adjusted > sure_whole - TIE)
     return [Piece(here, whole, unsure=unsure)]

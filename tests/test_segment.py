@@ -161,3 +161,14 @@ def test_when_the_reader_cannot_tell_the_piece_is_marked_unsure():
     assert piece.unsure and not piece.split
     (sure,) = separate(ink, (0, 0), constant_reader(whole=0.99, sides=0.5))
     assert not sure.unsure  # must not: doubt a piece read far more surely whole
+
+
+def test_the_sides_of_a_clean_cut_are_not_doubted():
+    # The same undecidable ink as above, met as one side of a cut already made (depth 1): kept
+    # whole without doubt, or every clean cut of a touching 4 and 7 would be flagged.
+    ink = np.zeros((40, 44), np.float32)
+    ink[:, 4:12] = 1.0
+    ink[:, 32:40] = 1.0
+    ink[18:22, 12:32] = 1.0
+    (piece,) = separate(ink[:, 4:40], (0, 0), constant_reader(whole=0.9, sides=0.9), depth=1)
+    assert not piece.unsure and not piece.split
