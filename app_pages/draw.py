@@ -2,9 +2,12 @@
 
 import re
 
+import numpy as np
 import streamlit as st
 
 from digit_core.handwriting import HandwritingError, digest, drawing_png
+from digit_core.inference import predict
+from digit_core.nondigit import article, refusal
 from digit_core.predictions import (
     DEFAULT_THRESHOLD,
     predict_prepared,
@@ -14,13 +17,14 @@ from digit_core.predictions import (
     results_table,
 )
 from digit_core.preprocess import MAX_IMAGE_BYTES, prepare
-from digit_core.saliency import explain
 from digit_core.segment import split_digits
-from digit_core.visual import enlarge, overlay
+from digit_core.visual import enlarge
 from ui.charts import probability_chart
 from ui.identity import handwriting
+from ui.inside import ann_inside_ui, feature_maps_ui, robustness_ui, saliency_ui
 from ui.navigation import DRAW
 from ui.resources import default_index, load_model_ui, model_names_ui, model_stamp
+from ui.screen import DESKTOP_WIDTH, screen_width_ui
 from ui.text import plain
 from ui.widgets import canvas_image_ui
 
@@ -30,6 +34,8 @@ DEFAULT_PEN = 18
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp"]
 THUMBNAILS_PER_ROW = 6
 MAX_UPLOADS = 100  # files read per batch: bounds the work of one rerun
+NUMBER_HEIGHT = 200  # px: the number canvas; its width fits the screen, up to DESKTOP_WIDTH
+VIEWS = ("Chart", "Log scale", "Top 3")
 
 
 @st.cache_data(show_spinner="Reading the uploads…", max_entries=4)
@@ -76,7 +82,7 @@ with st.sidebar:
 
 
 def prediction_ui(model, prepared, title: str | None = None):
-    """The answer for one prepared image: digit, confidence, doubt, probability chart; returns it."""
+    """The answer for one prepared image: digit, confidence, doubt, probabilities; returns it."""
     prediction = predict_prepared(model, [prepared])[0]
     if title:
         st.caption(title)
@@ -89,9 +95,16 @@ def prediction_ui(model, prepared, title: str | None = None):
     )
     if prediction.unsure(threshold):
         st.warning(
-            f"Not sure: it looks most like a **{prediction.digit}**, or else a **{prediction.runner_up}**."
+            f"Not sure: it looks most like {article(prediction.digit)} **{prediction.digit}**, "
+            f"or else {article(prediction.runner_up)} **{prediction.runner_up}**."
         )
-    st.altair_chart(probability_chart(prediction.probabilities, prediction.digit), width="stretch")
+    probabilities, view = prediction.probabilities, st.session_state.draw_view
+    if view == "Top 3":
+        top = np.argsort(-probabilities)[:3]
+        st.markdown("  \n".join(f"**{d}**: {probabilities[d]:.3%}" for d in top))
+    else:
+        chart = probability_chart(probabilities, prediction.digit, log=view == "Log scale")
+        st.altair_chart(chart, width="stretch")
     return prediction
 
 
@@ -130,7 +143,7 @@ def save_sample_ui(image, prepared, prediction) -> None:
     with st.container(key="draw_save"):
         confirm, correct = st.columns(2, vertical_alignment="bottom")
         confirm.button(
-            f"✓ It is a {prediction.digit}: save it",
+            f"✓ It is {article(prediction.digit)} {prediction.digit}: save it",
             key="draw_confirm",
             disabled=same,
             on_click=st.session_state.update,
@@ -138,7 +151,7 @@ def save_sample_ui(image, prepared, prediction) -> None:
             help="Add this drawing to your handwriting set (see the My handwriting page).",
         )
         correct.text_input(
-            f"Not a {prediction.digit}? Type the right digit, then Enter",
+            f"Not {article(prediction.digit)} {prediction.digit}? Type the right digit, then Enter",
             max_chars=1,
             key="draw_label",
             on_change=typed_label,
@@ -148,16 +161,47 @@ def save_sample_ui(image, prepared, prediction) -> None:
             st.error(problem)
         elif same:
             st.success(
-                f"Saved as a **{saved[1]}** in your handwriting set (sample {saved[2]}). Draw the next one."
+                f"Saved as {article(saved[1])} **{saved[1]}** in your handwriting set "
+                f"(sample {saved[2]}). Draw the next one."
             )
 
 
-def insight_ui(name: str, prepared) -> None:
-    """What the model sees (the 28x28 input) and why model ``name`` answered (a saliency map)."""
-    heat, method = explain(load_model_ui(name), prepared.image)
-    seen, why = st.columns(2)
-    seen.image(enlarge(prepared.image, 6), caption="What the model sees (28×28)")
-    why.image(enlarge(overlay(prepared.image, heat), 6), caption=f"Why {name} said so: {method}")
+def both_models() -> dict:
+    """The shipped ANN and CNN (those of them in the registry), by name."""
+    return {name: load_model_ui(name) for name in ("ann", "cnn") if name in names}
+
+
+def inside_ui(prepared, shown: list[str]) -> None:
+    """Why the models answered (a saliency map each), what is inside them, and how robust they are."""
+    models = both_models()
+    why, cnn_tab, ann_tab, robust_tab = st.tabs(
+        ["Why this answer", "Inside the CNN", "Inside the ANN", "Move, turn, thicken"]
+    )
+    with why, st.container(key="draw_saliency"):
+        seen, *maps = st.columns(1 + len(shown))
+        seen.image(enlarge(prepared.image, 6), caption="What the model sees (28×28)", width=168)
+        for column, name in zip(maps, shown):
+            with column:
+                saliency_ui(name, load_model_ui(name), prepared.image)
+    with cnn_tab, st.container(key="draw_inside_cnn"):
+        if "cnn" in models:
+            feature_maps_ui(models["cnn"], prepared.image)
+        else:
+            st.info("There is no model named cnn in the registry.")
+    with ann_tab, st.container(key="draw_inside_ann"):
+        if "ann" in models:
+            ann_inside_ui(models["ann"], prepared.image)
+        else:
+            st.info("There is no model named ann in the registry.")
+    with robust_tab, st.container(key="draw_robustness"):
+        robustness_ui(prepared.image, models or {model_name: load_model_ui(model_name)})
+
+
+def refusal_of(prepared) -> str | None:
+    """Why the drawing is not a digit (its ink, its shape, or both models' answers), or None."""
+    models = both_models()
+    answers = {name: predict(model, prepared.image)[0] for name, model in models.items()}
+    return refusal(prepared, answers)
 
 
 # Fragments: a stroke reruns only its own canvas's part of the page, which keeps answers quick.
@@ -165,20 +209,19 @@ def insight_ui(name: str, prepared) -> None:
 def single_digit_ui() -> None:
     left, right = st.columns([1, 1])
     with left:
-        st.caption(
-            "Draw one digit with the mouse or a finger; undo, redo and clear appear above the "
-            "canvas when you point at it."
-        )
+        st.caption("Draw one digit with the mouse or a finger. Undo, redo and clear are above the canvas.")
         image = canvas_image_ui("draw_canvas", 280, 280, pen)
     prepared = prepare(image) if image is not None else None
     with right, st.container(key="prediction"):
         if prepared is None or prepared.blank:
             st.info("Draw a digit on the canvas: the prediction appears as soon as you lift the pen.")
             return
-        if prepared.not_a_digit:  # a scribble still gets the model's answer, flagged as such
-            st.warning(
-                f"{prepared.not_a_digit.capitalize()}. The answer below is the model's guess all the same."
+        refused = refusal_of(prepared)
+        if refused:  # the model's guess is still shown, but nothing is offered for saving
+            st.error(
+                f"{refused[:1].upper()}{refused[1:]}. The answers below are the models' guesses all the same."
             )
+        st.radio("Probabilities", VIEWS, horizontal=True, key="draw_view", label_visibility="collapsed")
         if compare:
             answers = {}
             for column, name in zip(st.columns(2), ("ann", "cnn")):
@@ -187,21 +230,34 @@ def single_digit_ui() -> None:
             prediction = answers.get(model_name) or predict_prepared(load_model_ui(model_name), [prepared])[0]
         else:
             prediction = prediction_ui(load_model_ui(model_name), prepared)
-    save_sample_ui(image, prepared, prediction)
-    insight_ui(model_name, prepared)
+    if not refused:
+        save_sample_ui(image, prepared, prediction)
+    inside_ui(prepared, ["ann", "cnn"] if compare else [model_name])
+
+
+def reader(images: np.ndarray) -> np.ndarray:
+    """Probabilities ``(N, 10)`` from the chosen model: how the number's cuts are judged."""
+    return predict(load_model_ui(model_name), images)
 
 
 @st.fragment
-def number_ui() -> None:
-    st.caption("Write a number, leaving a little space between the digits.")
-    image = canvas_image_ui("draw_number_canvas", 700, 200, pen)
-    pieces = split_digits(image) if image is not None else []
+def number_ui(width: int) -> None:
+    st.caption("Write a number. Digits that touch are cut apart where the model reads both sides best.")
+    image = canvas_image_ui("draw_number_canvas", width, NUMBER_HEIGHT, pen)
+    pieces = split_digits(image, read=reader) if image is not None else []
     with st.container(key="number"):
         if not pieces:
             st.info("Write a number (a year, a phone number): it is read as soon as you lift the pen.")
             return
         predictions = predict_prepared(load_model_ui(model_name), [p.prepared for p in pieces])
         st.metric("Number", "".join(str(p.digit) for p in predictions))
+        if any(p.unsure for p in pieces):
+            st.warning(
+                "I cannot tell whether some of it is one digit or digits that touch: leave a little "
+                "space between the digits to be sure."
+            )
+        elif any(p.split for p in pieces):
+            st.caption("Some digits touched: they were cut apart where the model read both sides best.")
         for column, piece, prediction in zip(st.columns(len(pieces)), pieces, predictions):
             column.image(enlarge(piece.prepared.image, 3))
             column.markdown(f"**{prediction.digit}** · {prediction.confidence:.0%}")
@@ -245,10 +301,14 @@ def upload_ui() -> None:
     )
 
 
+if "draw_view" not in st.session_state:
+    st.session_state.draw_view = VIEWS[0]
+# The number canvas fits the page's width (a phone's 390 px screen leaves about 350 px).
+number_width = min(DESKTOP_WIDTH, screen_width_ui() or DESKTOP_WIDTH)
 draw_tab, number_tab, upload_tab = st.tabs(["One digit", "A number", "Upload"])
 with draw_tab:
     single_digit_ui()
 with number_tab:
-    number_ui()
+    number_ui(number_width)
 with upload_tab:
     upload_ui()

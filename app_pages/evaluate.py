@@ -15,8 +15,17 @@ from digit_core.evaluation import (
     who_was_right,
 )
 from digit_core.inference import predict, single_image_ms
+from digit_core.nondigit import article
+from digit_core.robustness import AMOUNTS, TITLES, UNITS
 from digit_core.visual import enlarge
-from ui.charts import confusion_heatmap, history_chart, per_class_bars, probability_chart, test_set_bars
+from ui.charts import (
+    confusion_heatmap,
+    history_chart,
+    per_class_bars,
+    probability_chart,
+    robustness_chart,
+    test_set_bars,
+)
 from ui.identity import models
 from ui.navigation import EVALUATE
 from ui.resources import (
@@ -28,8 +37,14 @@ from ui.resources import (
     other_writers_set_ui,
     test_set_ui,
 )
+from ui.robustness import SUBSET, robustness_frame_ui
 from ui.text import plain
 
+ROBUSTNESS_TITLES = {
+    "shift": "Test digits moved off-centre",
+    "rotation": "Test digits turned",
+    "stroke": "Test digits drawn with a thinner or thicker pen",
+}
 GALLERY = 40  # images shown per gallery; the count says how many there are in all
 THUMB = 3  # gallery images are 28 x 3 = 84 px
 
@@ -179,7 +194,7 @@ def confusion_ui(result, probabilities) -> None:
         predicted = pred_col.selectbox("Predicted digit", range(10), key="eval_predicted")
         found = cell(probabilities, test_set.labels, true, predicted)
         st.markdown(
-            f"**{len(found):,}** test images of a **{true}** predicted as **{predicted}**"
+            f"**{len(found):,}** test images of {article(true)} **{true}** predicted as **{predicted}**"
             + (f" (the first {GALLERY} shown)" if len(found) > GALLERY else "")
         )
         with st.container(key="eval_cell"):
@@ -365,10 +380,43 @@ def mnist_vs_others_ui() -> None:
         )
 
 
-one_tab, compare_tab, versus_tab = st.tabs(["One model", "ANN vs CNN", "MNIST vs other writers"])
+def robustness_ui() -> None:
+    """Each model's accuracy as MNIST test digits are shifted, rotated and re-penned."""
+    st.markdown(
+        f"The classic lesson: take {SUBSET:,} MNIST test digits, move them off-centre, turn them or "
+        "change the pen, and measure each model again. An ANN learns fixed places on the page; a "
+        "CNN's filters slide over it, so it should hold up better as digits move."
+    )
+    mnist = test_set if on_mnist else test_set_ui()
+    if mnist is None:
+        return
+    shown = [name for name in ("ann", "cnn") if name in names] or [names[0]]
+    if not st.toggle("Measure robustness", key="eval_robustness", help="A few seconds, once per server."):
+        st.info("Turn on **Measure robustness** to measure it (once per server, then shared).")
+        return
+    models = {name: load_model_ui(name) for name in shown}
+    stamps = {name: model_stamp(name) for name in shown}
+    frame = robustness_frame_ui(models, stamps, mnist.images, mnist.labels, mnist.fingerprint)
+    with st.container(key="eval_robustness_charts"):
+        for distortion in AMOUNTS:
+            rows = frame[frame["distortion"] == distortion]
+            unit = f"{TITLES[distortion]} ({UNITS[distortion]})"
+            chart = robustness_chart(rows, ROBUSTNESS_TITLES[distortion], unit)
+            st.altair_chart(chart, width="stretch")
+    st.caption(
+        "Shifts go in a random direction per digit and turns in a random sense; a negative pen "
+        "thins the strokes (keeping every stroke), a positive one thickens them."
+    )
+
+
+one_tab, compare_tab, versus_tab, robust_tab = st.tabs(
+    ["One model", "ANN vs CNN", "MNIST vs other writers", "Robustness"]
+)
 with one_tab:
     one_model_ui()
 with compare_tab:
     compare_ui()
 with versus_tab:
     mnist_vs_others_ui()
+with robust_tab:
+    robustness_ui()

@@ -36,9 +36,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--parts",
         nargs="+",
-        choices=["speed", "race"],
-        default=["speed", "race"],
-        help="seconds per epoch, and the race to --target",
+        choices=["speed", "overhead", "race"],
+        default=["speed", "overhead", "race"],
+        help="seconds per epoch, train()'s cost per batch over plain fit, and the race to --target",
     )
     parser.add_argument(
         "--archs",
@@ -55,6 +55,10 @@ def parse_args() -> argparse.Namespace:
         "after the 5,000 validation images)",
     )
     parser.add_argument("--epochs", type=int, default=3, help="epochs per architecture, speed part")
+    parser.add_argument(
+        "--overhead-images", type=int, default=30720, help="training images per epoch, overhead part"
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds, overhead part")
     parser.add_argument("--target", type=float, default=0.99, help="test accuracy to reach")
     parser.add_argument("--max-epochs", type=int, default=6, help="cap on epochs in the race")
     parser.add_argument(
@@ -87,6 +91,8 @@ def parse_args() -> argparse.Namespace:
             "limit": 2000,
             "epochs": 2,
             "race_images": 300,
+            "overhead_images": 1024,
+            "rounds": 1,
             "test_images": 1000,
             "target": 0.5,
             "max_epochs": 1,
@@ -119,6 +125,54 @@ def epoch_speed(arch: str, mnist, limit: int | None, epochs: int, seed: int) -> 
         "first_epoch_s": float(seconds[0]),
         "later_epochs_s": steady,
         "images_per_s": images / steady,
+    }
+
+
+class EpochClock(keras.callbacks.Callback):
+    """Wall-clock seconds at the start of fit and at each epoch's end."""
+
+    def __init__(self):
+        super().__init__()
+        self.marks = [time.perf_counter()]
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.marks.append(time.perf_counter())
+
+
+def overhead(mnist, images: int, rounds: int, seed: int) -> dict:
+    """train() against plain ``fit`` on the same default CNN, data and batch size: milliseconds per
+    batch in each run's second epoch (the first pays for tracing), runs interleaved, medians.
+    Plain fit gets float arrays scaled in advance, Adam at the same rate and no callbacks; train()
+    pays for everything it does (its data pipeline, schedule, progress, stop checks, epoch ends)."""
+    config = TrainConfig(epochs=2, augment=None, validation_size=0, seed=seed)
+    x, y = mnist.train_images[:images], mnist.train_labels[:images]
+    batches = -(-len(x) // config.batch_size)
+    scaled = x[..., np.newaxis].astype(np.float32) / 255.0
+    ours: list[float] = []
+    plain: list[float] = []
+    for _ in range(rounds):
+        keras.utils.set_random_seed(seed)
+        model = build_cnn(CNNConfig())
+        model.compile(
+            optimizer=keras.optimizers.Adam(config.learning_rate),
+            loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+        )
+        clock = EpochClock()
+        model.fit(scaled, y, batch_size=config.batch_size, epochs=2, callbacks=[clock], verbose=0)
+        plain.append(1000 * (clock.marks[2] - clock.marks[1]) / batches)
+        elapsed: list[float] = []  # train() reports each epoch's end, in seconds since it started
+        train(CNNConfig(), config, x, y, on_epoch=lambda p, e=elapsed: e.append(p.elapsed))
+        ours.append(1000 * (elapsed[1] - elapsed[0]) / batches)
+    ours_ms, plain_ms = float(np.median(ours)), float(np.median(plain))
+    return {
+        "images": len(x),
+        "batches": batches,
+        "train_ms": ours,
+        "fit_ms": plain,
+        "train_ms_median": ours_ms,
+        "fit_ms_median": plain_ms,
+        "overhead": ours_ms / plain_ms - 1,
     }
 
 
@@ -270,6 +324,18 @@ def main() -> None:
                 f"{r['images_per_s']:10.0f}",
                 flush=True,
             )
+        print()
+    if "overhead" in args.parts:
+        r = out["overhead"] = overhead(mnist, args.overhead_images, args.rounds, args.seed)
+        print(
+            f"train() against plain fit, default CNN, {r['images']:,} images ({r['batches']} batches), "
+            f"second epoch, median of {args.rounds} interleaved rounds:"
+        )
+        print(
+            f"  train(): {r['train_ms_median']:.1f} ms/batch  (all: {[round(v, 1) for v in r['train_ms']]})"
+        )
+        print(f"  fit:     {r['fit_ms_median']:.1f} ms/batch  (all: {[round(v, 1) for v in r['fit_ms']]})")
+        print(f"  overhead of train(): {r['overhead']:+.1%}")
         print()
     if "race" in args.parts:
         x, y = mnist.train_images[: args.race_images], mnist.train_labels[: args.race_images]

@@ -61,7 +61,7 @@ def not_a_digit(ink: np.ndarray) -> str | None:
     area = int(mask.sum())
     perimeter = edge_perimeter(mask)
     if perimeter / (2 * side) > MAX_STROKE_LENGTH:
-        return f"{NOT_A_DIGIT}: the ink is scattered in many tiny specks, like noise or texture"
+        return f"{NOT_A_DIGIT}: its strokes are far longer than a digit's, like a texture or a spiral"
     if area / side**2 >= SOLID_FILL and area / convex_hull_image(mask).sum() >= SOLID_CONVEX:
         return f"{NOT_A_DIGIT}: the ink is one solid block, not pen strokes"
     if mask.shape[1] > MAX_WIDE * mask.shape[0]:

@@ -69,9 +69,37 @@ def test_the_probability_chart_puts_each_probability_over_its_digit_and_marks_th
     assert [row["digit"] for row in rows if row["predicted"]] == ["7"]
 
 
+def test_the_log_scale_chart_shows_tiny_probabilities_down_to_its_floor():
+    from ui.charts import LOG_FLOOR
+
+    probabilities = np.array([0.0, 1e-7, 1e-4] + [0.0] * 6 + [0.9999])
+    spec = probability_chart(probabilities, highlight=9, log=True).to_dict()
+    assert spec["encoding"]["y"]["scale"] == {"type": "log", "domain": [LOG_FLOOR, 1]}
+    rows = rows_of(spec)
+    assert [row["shown"] for row in rows[:3]] == pytest.approx([LOG_FLOOR, LOG_FLOOR, 1e-4])
+    assert [row["probability"] for row in rows[:3]] == pytest.approx([0.0, 1e-7, 1e-4])  # the tooltip
+
+
 def test_per_digit_bars_show_each_models_value_for_each_digit():
     values = {"ann": [0.90 + d / 1000 for d in range(10)], "cnn": [0.95 + d / 1000 for d in range(10)]}
     spec = per_class_bars(values).to_dict()
     assert (spec["encoding"]["x"]["field"], spec["encoding"]["y"]["field"]) == ("digit", "accuracy")
     found = {(row["model"], int(row["digit"])): row["accuracy"] for row in rows_of(spec)}
     assert found == {(model, d): pytest.approx(v[d]) for model, v in values.items() for d in range(10)}
+
+
+def test_the_robustness_chart_draws_one_line_per_model_through_its_accuracies():
+    import pandas as pd
+
+    from ui.charts import robustness_chart
+
+    frame = pd.DataFrame(
+        {"model": ["ann", "ann", "cnn", "cnn"], "amount": [0, 6, 0, 6], "accuracy": [0.99, 0.7, 0.99, 0.95]}
+    )
+    spec = robustness_chart(frame, "Test digits moved off-centre", "shifted by (px)").to_dict()
+    values = next(iter(spec["datasets"].values()))
+    assert [(v["model"], v["amount"], v["accuracy"]) for v in values] == list(frame.itertuples(index=False))
+    assert spec["mark"]["type"] == "line" and spec["mark"]["point"] is True
+    assert spec["encoding"]["y"]["scale"]["domain"] == [0, 1]
+    assert spec["encoding"]["color"]["scale"]["domain"] == ["ann", "cnn"]  # one colour per model
+    assert spec["title"] == "Test digits moved off-centre"

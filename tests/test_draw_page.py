@@ -60,7 +60,7 @@ def test_a_drawn_digit_is_predicted_with_its_chart_and_what_the_model_sees(monke
     assert [chart.type for chart in elements(prediction, "UnknownElement")] == ["vega_lite_chart"]
     assert not at.warning  # must not: doubt a clear digit at the default threshold
     captions = [caption for image in elements(at._tree, "Image") for caption in image.captions]
-    assert "What the model sees (28×28)" in captions and "Why cnn said so: Grad-CAM" in captions
+    assert "What the model sees (28×28)" in captions and "Why the CNN said so: Grad-CAM" in captions
 
 
 def test_below_the_threshold_the_page_names_the_two_likeliest_digits(monkeypatch):
@@ -226,8 +226,9 @@ def test_a_scribble_is_flagged_as_not_a_digit_while_the_guess_is_still_shown(mon
     at = run_page(monkeypatch, {"draw_canvas": scribble})
     assert not at.exception
     prediction = block(at, "prediction")
-    assert any("does not look like a digit" in w.value for w in elements(prediction, "Warning"))
+    assert any("does not look like a digit" in e.value for e in elements(prediction, "Error"))
     assert elements(prediction, "Metric")  # the model's answer is still there
+    assert not [b for b in at.button if b.key == "draw_confirm"]  # must not: offer to save it
 
 
 def test_a_clear_digit_is_not_flagged(monkeypatch):
@@ -241,3 +242,123 @@ def test_a_clear_digit_is_not_flagged(monkeypatch):
     assert "What the model sees (28×28)" in captions
     # ... and no flag on it.
     assert not elements(prediction, "Warning") and not at.warning
+
+
+def touching(digits, gap=60, size=(700, 200)):
+    """Digits drawn ``gap`` px apart (centre to centre), so close that their strokes touch."""
+    lines = []
+    for i, digit in enumerate(digits):
+        for stroke in strokes.place(digit, strokes.Style(size=size[1], height=0.7, width=16)):
+            lines.append([(x + 100 + i * gap, y) for x, y in stroke])
+    return strokes.render(lines, size, 16, ink=(255, 255, 255, 255), paper=(0, 0, 0, 255))
+
+
+def test_a_touching_4_and_7_are_cut_apart_and_read_47(monkeypatch):
+    at = run_page(monkeypatch, {"draw_number_canvas": touching([4, 7])})
+    assert not at.exception
+    number_block = block(at, "number")
+    assert elements(number_block, "Metric")[0].value == "47"
+    assert any("touched" in c.value for c in elements(number_block, "Caption"))
+    assert not elements(number_block, "Warning")  # must not: doubt a clean cut
+
+
+def test_a_drawn_digit_shows_each_conv_blocks_feature_maps_and_the_anns_templates(monkeypatch):
+    at = run_page(monkeypatch, {"draw_canvas": drawing(5)})
+    assert not at.exception
+    cnn = block(at, "draw_inside_cnn")
+    captions = [c.value for c in elements(cnn, "Caption")]
+    assert [c.split(" (")[0] for c in captions if c.startswith("Convolution block")] == [
+        "Convolution block 1",
+        "Convolution block 2",
+    ]
+    for number in (1, 2):  # one grid of feature maps per block, 8 columns of small maps
+        (grid,) = elements(block(at, f"draw_block_{number}"), "Image")
+        assert grid.proto.imgs[0].url  # an image was sent
+    ann = block(at, "draw_inside_ann")
+    assert [c.value for c in elements(ann, "Caption") if c.value.startswith("Hidden layer")] == [
+        "Hidden layer 1 (512 units)",
+        "Hidden layer 2 (512 units)",
+    ]
+    assert elements(block(at, "draw_templates"), "Image")
+    # every view has a colour legend whose ends are named
+    assert any("◀ ▶" in c.value for c in elements(cnn, "Caption"))
+    assert any("◀ ▶" in c.value for c in elements(ann, "Caption"))
+
+
+def test_compare_mode_shows_both_saliency_maps(monkeypatch):
+    def compare(at):
+        at.session_state["draw_compare"] = True
+
+    at = run_page(monkeypatch, {"draw_canvas": drawing(3)}, setup=compare)
+    assert not at.exception
+    images = elements(block(at, "draw_saliency"), "Image")
+    captions = [caption for image in images for caption in image.captions]
+    assert "Why the ANN said so: integrated gradients" in captions
+    assert "Why the CNN said so: Grad-CAM" in captions
+
+
+def test_without_compare_mode_only_the_chosen_models_saliency_map_is_shown(monkeypatch):
+    at = run_page(monkeypatch, {"draw_canvas": drawing(3)})
+    images = elements(block(at, "draw_saliency"), "Image")
+    captions = [caption for image in images for caption in image.captions if caption.startswith("Why")]
+    assert captions == ["Why the CNN said so: Grad-CAM"]
+
+
+def test_shifting_the_drawing_fools_the_ann_before_the_cnn(monkeypatch):
+    # The shipped ANN learned shifted digits too (augmentation), so it holds out to about 5 px.
+    at = run_page(monkeypatch, {"draw_canvas": drawing(6)})
+    answers = block(at, "draw_robust_answers")
+    assert [m.value for m in elements(answers, "Metric")] == ["6", "6"]
+    readings = []
+    for shift in range(1, 7):
+        at.slider(key="draw_shift_x").set_value(shift).run()
+        assert not at.exception
+        readings.append([m.value for m in elements(block(at, "draw_robust_answers"), "Metric")])
+    first_ann = next((i for i, (ann, _) in enumerate(readings) if ann != "6"), len(readings))
+    first_cnn = next((i for i, (_, cnn) in enumerate(readings) if cnn != "6"), len(readings))
+    assert first_ann < first_cnn, readings
+
+
+def test_the_top_3_view_lists_three_digits_instead_of_the_chart(monkeypatch):
+    def top3(at):
+        at.session_state["draw_view"] = "Top 3"
+
+    at = run_page(monkeypatch, {"draw_canvas": drawing(7)}, setup=top3)
+    assert not at.exception
+    prediction = block(at, "prediction")
+    assert not elements(prediction, "UnknownElement")  # must not: draw the chart as well
+    (listing,) = [m.value for m in elements(prediction, "Markdown") if m.value.startswith("**7**")]
+    assert listing.count("%") == 3
+
+
+def test_an_8_is_an_8_not_a_8(monkeypatch):
+    at = run_page(monkeypatch, {"draw_canvas": drawing(8)})
+    assert not at.exception
+    assert at.button(key="draw_confirm").label == "✓ It is an 8: save it"
+
+
+@pytest.mark.parametrize("name", ["dot", "smiley", "wave"])
+def test_a_non_digit_drawing_is_refused_with_its_reason_and_cannot_be_saved(monkeypatch, name):
+    from tests.support import non_digits
+
+    image = non_digits.draw(name, strokes.Style(width=18), ink=(255, 255, 255, 255), paper=(0, 0, 0, 255))
+    at = run_page(monkeypatch, {"draw_canvas": image})
+    assert not at.exception
+    errors = [e.value for e in elements(block(at, "prediction"), "Error")]
+    assert errors and errors[0].startswith("This does not look like a digit")
+    assert not [b for b in at.button if b.key == "draw_confirm"]  # must not: offer to save it
+
+
+def test_when_the_cut_cannot_be_told_the_number_says_so(monkeypatch):
+    from digit_core import segment
+
+    real = segment.split_digits
+
+    def marked(image, read=None):  # the reader could not tell one digit from two
+        return [segment.Piece(p.box, p.prepared, split=False, unsure=True) for p in real(image, read)]
+
+    monkeypatch.setattr(segment, "split_digits", marked)
+    at = run_page(monkeypatch, {"draw_number_canvas": touching([4, 7], gap=45)})
+    assert not at.exception
+    warnings = [w.value for w in elements(block(at, "number"), "Warning")]
+    assert warnings and "cannot tell" in warnings[0]

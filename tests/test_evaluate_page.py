@@ -86,7 +86,8 @@ def test_choosing_a_confusion_cell_shows_exactly_its_images(monkeypatch, drawn_s
     gallery = elements(block(at, "eval_cell"), "Image")[0]
     assert len(gallery.value) == len(expected[:40])
     assert gallery.captions == [f"{probabilities[i, predicted]:.0%}" for i in expected[:40]]
-    assert f"**{len(expected):,}** test images of a **{true}** predicted as **{predicted}**" in [
+    a = "an" if true == 8 else "a"
+    assert f"**{len(expected):,}** test images of {a} **{true}** predicted as **{predicted}**" in [
         m.value.split(" (the first")[0] for m in at.markdown
     ]
 
@@ -226,3 +227,49 @@ def test_the_versus_tab_says_how_far_mnist_overstates_other_writers(monkeypatch,
         assert table.loc[name, "other writers"] == pytest.approx(others)
         assert table.loc[name, "MNIST"] == pytest.approx(mnist)
         assert table.loc[name, "gap"] == pytest.approx(mnist - others)
+
+
+def test_the_robustness_tab_draws_a_curve_per_distortion_measured_as_the_library_does(monkeypatch, drawn_set):
+    from digit_core.robustness import AMOUNTS, accuracy_curves
+    from ui.robustness import _memo, subset
+
+    folder, images, labels = drawn_set
+
+    def measure(at):
+        at.session_state["eval_robustness"] = True
+
+    at = run_page(monkeypatch, folder, setup=measure)
+    assert not at.exception
+    charts = elements(block(at, "eval_robustness_charts"), "UnknownElement")
+    assert [c.type for c in charts] == ["vega_lite_chart"] * len(AMOUNTS)
+    titles = [c.proto.spec for c in charts]
+    assert "off-centre" in titles[0] and "turned" in titles[1] and "thicker pen" in titles[2]
+    # The numbers the charts show, computed here without the page's cache.
+    picked, truth = subset(images, labels)
+    loaded = {name: load_model(name) for name in ("ann", "cnn")}
+    models = {name: (lambda x, m=model: predict(m, x)) for name, model in loaded.items()}
+    points = accuracy_curves(models, picked, truth)
+    unshifted = {p.model: p.accuracy for p in points if p.distortion == "shift" and p.amount == 0}
+    assert unshifted["cnn"] == pytest.approx((predict(load_model("cnn"), picked).argmax(1) == truth).mean())
+    (frame,) = [f for f in _memo()["curves"].values() if len(f) == len(points)]  # the page's figures
+    shown = {(r.model, r.distortion, r.amount): r.accuracy for r in frame.itertuples()}
+    assert shown == {(p.model, p.distortion, p.amount): pytest.approx(p.accuracy) for p in points}
+
+
+def test_the_robustness_tab_measures_nothing_until_asked(monkeypatch, drawn_set):
+    at = run_page(monkeypatch, drawn_set[0])
+    assert not at.exception
+    assert any("Measure robustness" in i.value for i in at.info)
+    with pytest.raises(AssertionError):
+        block(at, "eval_robustness_charts")  # must not: spend the time on every visit
+
+
+def test_the_eights_cell_says_an_8(monkeypatch, drawn_set):
+    def choose(at):
+        at.session_state["eval_true"] = 8
+        at.session_state["eval_predicted"] = 8
+
+    at = run_page(monkeypatch, drawn_set[0], setup=choose)
+    assert not at.exception
+    assert any("test images of an **8** predicted as **8**" in m.value for m in at.markdown)
+    assert not any("of a **8**" in m.value for m in at.markdown)  # must not: "a 8"

@@ -15,7 +15,16 @@ import digit_core
 PACKAGE = Path(digit_core.__file__).resolve().parent
 # The modules that build, train or run models. Any other module, a new one included, must not load
 # TensorFlow (or Keras) when imported.
-NEEDS_TENSORFLOW = {"augment", "inference", "models", "pipeline", "progress_bar", "saliency", "training"}
+NEEDS_TENSORFLOW = {
+    "augment",
+    "inference",
+    "inside",
+    "models",
+    "pipeline",
+    "progress_bar",
+    "saliency",
+    "training",
+}
 MODULES = sorted(p.stem for p in PACKAGE.glob("*.py") if p.stem != "__main__")
 LIGHT = ["digit_core"] + [f"digit_core.{m}" for m in MODULES if m not in NEEDS_TENSORFLOW | {"__init__"}]
 

@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 
 from digit_core.other_writers import label_of, read_through_upload_path, render, uci_files, uci_labels
+from digit_core.predictions import prepare_upload
 
 
 @pytest.fixture(scope="module")
@@ -66,11 +67,12 @@ def test_rendering_refuses_values_outside_0_to_16_and_sizes_below_the_digit():
 def test_a_few_files_come_through_the_upload_path_as_non_blank_mnist_inputs(files):
     sample = files[:12]
     images, labels, refused = read_through_upload_path(sample)
-    assert images.dtype == np.uint8 and images.shape == (len(sample) - len(refused), 28, 28)
+    assert images.dtype == np.float32 and images.shape == (len(sample) - len(refused), 28, 28)
     assert len(refused) <= 2  # a digit or two may be refused as dots, not all
     kept = [label_of(name) for name, _ in sample if name not in dict(refused)]
     assert labels.dtype == np.uint8 and labels.tolist() == kept
-    assert (images.max(axis=(1, 2)) > 200).all()  # white ink on black, as MNIST
+    assert (images.max(axis=(1, 2)) > 0.8).all() and images.min() >= 0  # white ink on black, as MNIST
+    assert np.array_equal(images[0], prepare_upload(sample[0][1])[0].image)  # exactly the upload's input
     assert (images[:, 0, :] == 0).all() and (images[:, :, 0] == 0).all()  # margins stay black
     ink = images.astype(np.float32)
     rows, cols = np.mgrid[:28, :28]

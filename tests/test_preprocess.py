@@ -297,9 +297,21 @@ def _noise(seed, shape):
 def test_noise_is_not_a_digit(image):
     result = prepare(image)
     assert not result.blank
-    assert result.not_a_digit == (
-        "this does not look like a digit: the ink is scattered in many tiny specks, like noise or texture"
+    assert result.not_a_digit in (
+        "this does not look like a digit: the ink is scattered in many tiny specks, like noise or texture",
+        "this does not look like a digit: its strokes are far longer than a digit's, "
+        "like a texture or a spiral",
     )
+
+
+def test_a_spiral_is_not_said_to_be_specks():
+    # One long unbroken stroke: whatever the reason given, it must not be "specks" (issue 15).
+    from tests.support import non_digits, strokes
+
+    for width in (4, 8, 18):
+        drawing = non_digits.draw("spiral", strokes.Style(width=width))
+        reason = prepare(drawing).not_a_digit
+        assert reason is None or "specks" not in reason, (width, reason)
 
 
 def _page(draw):

@@ -6,21 +6,34 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+LOG_FLOOR = 1e-5  # the log-scale chart's floor: smaller probabilities are drawn at it
 
-def probability_chart(probabilities, highlight: int, height: int = 220) -> alt.Chart:
-    """Bar chart of the ten probabilities, the predicted digit highlighted, with tooltips."""
+
+def probability_chart(probabilities, highlight: int, height: int = 220, log: bool = False) -> alt.Chart:
+    """Bar chart of the ten probabilities, the predicted digit highlighted, with tooltips; on a
+    log scale (down to :data:`LOG_FLOOR`) with ``log``, so that 0.1 % and 0.001 % differ."""
+    values = [float(p) for p in probabilities]
     frame = pd.DataFrame(
-        {"digit": [str(d) for d in range(10)], "probability": [float(p) for p in probabilities]}
+        {
+            "digit": [str(d) for d in range(10)],
+            "probability": values,
+            "shown": [max(v, LOG_FLOOR) for v in values] if log else values,
+        }
     )
     frame["predicted"] = frame["digit"] == str(highlight)
+    scale = alt.Scale(type="log", domain=[LOG_FLOOR, 1]) if log else alt.Scale(domain=[0, 1])
     return (
         alt.Chart(frame, height=height)
         .mark_bar()
         .encode(
             x=alt.X("digit:N", sort=None, axis=alt.Axis(labelAngle=0, title="digit")),
-            y=alt.Y("probability:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
+            y=alt.Y(
+                "shown:Q" if log else "probability:Q",
+                scale=scale,
+                axis=alt.Axis(format="%", title="probability"),
+            ),
             color=alt.condition("datum.predicted", alt.value("#4C6EF5"), alt.value("#ADB5BD")),
-            tooltip=[alt.Tooltip("digit:N"), alt.Tooltip("probability:Q", format=".2%")],
+            tooltip=[alt.Tooltip("digit:N"), alt.Tooltip("probability:Q", format=".3%")],
         )
     )
 
@@ -184,4 +197,29 @@ def history_chart(history: list[dict]) -> alt.Chart:
         )
         .facet(column=alt.Column("metric:N", title=None))
         .resolve_scale(y="independent")
+    )
+
+
+def robustness_chart(frame: pd.DataFrame, title: str, unit: str) -> alt.Chart:
+    """Accuracy (y) against the amount of one distortion (x), one line per model, with points and
+    tooltips. ``frame`` has columns model, amount, accuracy."""
+    models = sorted(frame["model"].unique())
+    palette = ["#E8590C", "#4C6EF5", "#2B8A3E", "#862E9C"]
+    return (
+        alt.Chart(frame, height=200, title=title)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("amount:Q", title=unit, axis=alt.Axis(tickMinStep=1)),
+            y=alt.Y(
+                "accuracy:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%", title="accuracy")
+            ),
+            color=alt.Color(
+                "model:N", title="model", scale=alt.Scale(domain=models, range=palette[: len(models)])
+            ),
+            tooltip=[
+                alt.Tooltip("model:N"),
+                alt.Tooltip("amount:Q"),
+                alt.Tooltip("accuracy:Q", format=".1%"),
+            ],
+        )
     )

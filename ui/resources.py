@@ -36,7 +36,7 @@ def model_stamp(name: str) -> tuple[int, int, str]:
 
 
 class TestSet(NamedTuple):
-    images: np.ndarray  # (N, 28, 28) uint8
+    images: np.ndarray  # (N, 28, 28) uint8 as MNIST, or float32 in [0, 1] as the upload path gives
     labels: np.ndarray  # (N,) uint8
     fingerprint: str  # of the whole MNIST the test split came from, or of the images and labels
     source: str

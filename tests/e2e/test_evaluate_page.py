@@ -43,3 +43,22 @@ def test_clicking_a_heatmap_cell_shows_that_cells_images(page, server_url, mnist
     gallery = page.locator(".st-key-eval_cell img")
     expect(gallery).to_have_count(min(count, 40))
     expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+
+
+def test_the_robustness_tab_draws_its_three_curves_with_progress(page, server_url, mnist):
+    import os
+
+    page.goto(f"{server_url}/Evaluate")
+    tab = page.get_by_role("tab", name="Robustness", exact=True)
+    expect(tab).to_be_visible(timeout=LOAD_MS)
+    tab.click()
+    page.locator(".st-key-eval_robustness label").click(timeout=LOAD_MS)  # after the other tabs' work
+    charts = page.locator('.st-key-eval_robustness_charts [data-testid="stVegaLiteChart"]')
+    expect(charts).to_have_count(3, timeout=LOAD_MS)
+    for chart in charts.all():
+        expect(chart.locator("canvas, svg").first).to_be_visible()
+    if os.environ.get("DIGIT_SCREENSHOTS"):
+        page.locator(".st-key-eval_robustness_charts").screenshot(
+            path=f"{os.environ['DIGIT_SCREENSHOTS']}/eval_robustness.png"
+        )
+    expect(page.locator('[data-testid="stException"]')).to_have_count(0)
