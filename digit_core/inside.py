@@ -152,7 +152,7 @@ def _probe(model: keras.Model, names: tuple[str, ...]) -> Callable[[tf.Tensor], 
     by_names = _probes.setdefault(model, {})
     fn = by_names.get(names)
     if fn is None:
-        probe = keras.Model(model.inputs, [model.get_layer(name).output for name in names])
+        probe = keras.Model(model.inputs[0], [model.get_layer(name).output for name in names])
         spec = tf.TensorSpec([1, IMAGE_SIZE, IMAGE_SIZE, 1], tf.float32)
 
         def run(x: tf.Tensor) -> list[tf.Tensor]:
