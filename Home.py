@@ -3,12 +3,13 @@ shares; the pages themselves are in ``app_pages/`` (see :mod:`ui.navigation`). I
 
 import streamlit as st
 
-from ui.keras_state import keep_keras_state_between_runs
+from ui.identity import account_ui, needs_sign_in
 from ui.logs import send_library_logs_to_stderr
 from ui.navigation import APP_ICON, app_pages, tab_title
 
-keep_keras_state_between_runs()
 send_library_logs_to_stderr()
-page = st.navigation(app_pages())
+# Someone who must sign in first sees no pages, only the sign-in page that account_ui() shows.
+page = st.navigation(app_pages(), position="hidden" if needs_sign_in() else "sidebar")
 st.set_page_config(page_title=tab_title(page.title), page_icon=APP_ICON, layout="wide")
+account_ui()
 page.run()

@@ -5,7 +5,7 @@ import re
 import numpy as np
 import streamlit as st
 
-from digit_core.handwriting import HandwritingError, HandwritingStore, digest, drawing_png
+from digit_core.handwriting import HandwritingError, digest, drawing_png
 from digit_core.inference import predict
 from digit_core.nondigit import article, refusal
 from digit_core.predictions import (
@@ -20,6 +20,7 @@ from digit_core.preprocess import MAX_IMAGE_BYTES, prepare
 from digit_core.segment import split_digits
 from digit_core.visual import enlarge
 from ui.charts import probability_chart
+from ui.identity import handwriting
 from ui.inside import ann_inside_ui, feature_maps_ui, robustness_ui, saliency_ui
 from ui.navigation import DRAW
 from ui.resources import default_index, load_model_ui, model_names_ui, model_stamp
@@ -131,7 +132,7 @@ def save_sample_ui(image, prepared, prediction) -> None:
             problem = f"Type one digit, 0-9 (not {plain(typed)})."
     if label is not None:
         try:
-            sample = HandwritingStore().add(
+            sample = handwriting().add(
                 prepared.image, label, drawing_png(image), prediction.digit, prediction.confidence, model_name
             )
             st.session_state.draw_saved = (drawn, label, sample)

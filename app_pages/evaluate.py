@@ -26,6 +26,7 @@ from ui.charts import (
     robustness_chart,
     test_set_bars,
 )
+from ui.identity import models
 from ui.navigation import EVALUATE
 from ui.resources import (
     default_index,
@@ -85,12 +86,12 @@ def inference_ms(name: str, stamp: tuple[int, int]) -> float:
 
 @st.cache_data(max_entries=16)
 def file_sha256(name: str, stamp: tuple[int, int]) -> str:
-    return registry.file_sha256(registry.model_path(name))
+    return registry.file_sha256(models().model_path(name))
 
 
 @st.cache_data(max_entries=4)
 def model_bytes(name: str, stamp: tuple[int, int]) -> bytes:
-    return registry.read_model_bytes(name)
+    return models().read_model_bytes(name)
 
 
 def number(card: dict, key: str, fmt: str) -> str:
@@ -102,7 +103,7 @@ def report(name: str):
     """``(evaluation, probabilities, card)`` for model ``name`` (probabilities None without data),
     or None after a warning when neither the data nor the model's card has the figures."""
     try:
-        card = registry.read_card(name)
+        card = models().read_card(name)
         if test_set is None:
             return from_confusion(card["confusion"], card.get("test_loss", float("nan"))), None, card
     except (registry.ModelError, KeyError, TypeError, ValueError) as exc:
@@ -343,7 +344,7 @@ def mnist_vs_others_ui() -> None:
     rows = []
     for name in names:
         try:
-            card = registry.read_card(name)
+            card = models().read_card(name)
         except registry.ModelError:
             continue
         row = {"model": name, "MNIST": accuracy(name, mnist) if mnist else card.get("test_accuracy")}

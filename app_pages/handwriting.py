@@ -1,10 +1,12 @@
-"""My handwriting: the labelled drawings saved from the Draw page, by digit; delete, export, import."""
+"""My handwriting: the labelled drawings saved from the Draw page, by digit; delete (and undo),
+export, import."""
 
 import streamlit as st
 
 from digit_core.handwriting import HandwritingError, HandwritingStore
 from digit_core.visual import enlarge
 from ui.charts import counts_chart
+from ui.identity import handwriting
 from ui.navigation import HANDWRITING
 from ui.text import plain
 
@@ -17,12 +19,26 @@ st.write(
     "Digits you drew and labelled on the Draw & Predict page. Evaluate every model on them on "
     "the Evaluate page, and fine-tune a model on them on the Train page."
 )
-store = HandwritingStore()
+store = handwriting()
 st.caption(f"Stored in {plain(store.path)} (set `DIGIT_HANDWRITING_DB` to use another file).")
 
 notice = st.session_state.pop("hw_notice", None)
 if notice:
     st.success(notice)
+
+
+def undo_ui() -> None:
+    """After a delete: the sample can be put back, until the next delete."""
+    removed = st.session_state.get("hw_removed")
+    if removed is None:
+        return
+    left, right = st.columns([3, 1], vertical_alignment="center")
+    left.info(f"Deleted sample {removed.id}.")
+    if right.button("Undo", key="hw_undo", help="Put the deleted sample back."):
+        st.session_state.pop("hw_removed", None)
+        if store.restore(removed):
+            st.session_state.hw_notice = f"Sample {removed.id} is back."
+        st.rerun()
 
 
 def counts_ui(counts: list[int]) -> None:
@@ -59,28 +75,40 @@ def gallery_ui(counts: list[int]) -> None:
                     key=f"hw_delete_{sample.id}",
                     help=f"Sample {sample.id}, saved {sample.created[:16].replace('T', ' ')}",
                 ):
-                    store.delete(sample.id)
-                    st.session_state.hw_notice = f"Deleted sample {sample.id}."
+                    removed = store.remove(sample.id)
+                    if removed is not None:
+                        st.session_state.hw_removed = removed  # one sample: small
                     st.rerun()
+
+
+@st.cache_data(max_entries=8, show_spinner="Preparing the exports…")
+def exports(path: str, version: tuple[int, int, int]) -> tuple[bytes, bytes]:
+    """Both exports of the set at ``path``, built once per version of its contents."""
+    found = HandwritingStore(path)
+    return found.export_npz(), found.export_zip()
 
 
 def export_ui() -> None:
     st.subheader("Export")
     npz_column, zip_column = st.columns(2)
-    # Passed as functions: the files are built when clicked, not on every rerun of the page.
+    # The files are ready before any click, and a click does not rerun the page: a second button
+    # pressed right after the first still finds its file (a rerun would have dropped it).
+    npz, archive = exports(str(store.path), store.version())
     npz_column.download_button(
         "Download .npz (images, labels)",
-        store.export_npz,
+        npz,
         "handwriting.npz",
         "application/octet-stream",
         key="hw_export_npz",
+        on_click="ignore",
     )
     zip_column.download_button(
         "Download .zip (PNGs + labels.csv)",
-        store.export_zip,
+        archive,
         "handwriting.zip",
         "application/zip",
         key="hw_export_zip",
+        on_click="ignore",
     )
 
 
@@ -93,15 +121,16 @@ def import_ui() -> None:
     )
     if upload is not None and st.button("Add these samples", key="hw_import"):
         try:
-            added = store.import_file(upload.name, upload.getvalue())
+            result = store.import_file(upload.name, upload.getvalue())
         except HandwritingError as exc:
             st.error(f"Nothing was imported: {plain(exc)}")
             return
-        st.session_state.hw_notice = f"Imported {added:,} samples from {plain(upload.name)}."
+        st.session_state.hw_notice = f"{plain(upload.name)}: {result}."
         st.rerun()
 
 
 try:
+    undo_ui()
     counts = store.counts()
     counts_ui(counts)
     gallery_ui(counts)

@@ -3,7 +3,8 @@ Imports no TensorFlow, so it opens at once."""
 
 import streamlit as st
 
-from digit_core.registry import TRAIN_COMMAND, default_model, list_models, models_dir
+from digit_core.registry import TRAIN_COMMAND, models_dir
+from ui.identity import models
 from ui.navigation import APP_NAME, HOME, PAGES
 
 
@@ -34,12 +35,12 @@ def links_ui() -> None:
 
 
 def models_ui() -> None:
-    entries = list_models()
+    entries = models().list_models()
     if not entries:
         st.warning(f"No models found in `{models_dir()}`. Train one with `{TRAIN_COMMAND}`.")
         return
     st.header("Available models")
-    default = default_model()
+    default = models().default_model()
     for column, entry in zip(st.columns(min(len(entries), 3)), entries[:3]):
         with column:
             model_card_ui(entry, default)

@@ -1,5 +1,6 @@
-"""Train: an ANN or a CNN on MNIST in the background of the server, watched live; save and compare
-runs. The training itself is a :mod:`digit_core.jobs` job, so it outlives this script's run."""
+"""Train: an ANN or a CNN on MNIST in a worker process of the server's Ray, watched live; save and
+compare runs. The training is a :mod:`digit_core.jobs` job, so it outlives this script's run, and
+each person sees only their own trainings (:mod:`ui.identity`)."""
 
 import datetime as dt
 import re
@@ -11,9 +12,23 @@ import streamlit as st
 from digit_core import registry
 from digit_core.config import ANNConfig, AugmentConfig, CNNConfig, TrainConfig, model_config_from_dict
 from digit_core.finetune import FineTuneSpec, plan
-from digit_core.handwriting import HandwritingError, HandwritingStore
-from digit_core.jobs import FAILED, LOADING, RUNNER, STOPPED, TESTING, BusyError, format_duration
+from digit_core.handwriting import HandwritingError
+from digit_core.jobs import (
+    CANCELLED,
+    FAILED,
+    LOADING,
+    LOST,
+    NAME_PLACEHOLDER,
+    QUEUED,
+    RUNNER,
+    STOPPED,
+    TESTING,
+    BusyError,
+    format_duration,
+    ordinal,
+)
 from ui.charts import batch_loss_chart, epoch_chart
+from ui.identity import workspace
 from ui.navigation import TRAIN
 from ui.resources import default_index, train_data_ui, usable_model_names
 from ui.text import plain
@@ -30,8 +45,20 @@ REFRESH_S = 1.0  # how often a running job's view is redrawn
 ANONYMOUS = "an anonymous user"
 NEW, FINE_TUNE = "A new model on MNIST", "Fine-tune a saved model on my handwriting"
 MIN_HANDWRITING = 10  # samples needed before fine-tuning makes sense
+STATES = {
+    QUEUED: "queued",
+    LOADING: "starting",
+    "training": "training",
+    TESTING: "testing",
+    "finished": "finished",
+    STOPPED: "stopped",
+    FAILED: "failed",
+    CANCELLED: "cancelled",
+    LOST: "lost when the server stopped",
+}
 
 st.title(TRAIN.heading)
+me = workspace()
 
 
 def remember(job) -> None:
@@ -46,12 +73,13 @@ def job_id() -> str | None:
     return st.session_state.get("train_job") or st.query_params.get("job")
 
 
-def let_go(notice: str | None = None) -> None:
-    """Drop this session's job and return to the settings, with ``notice`` shown there."""
+def let_go(notice: str | None = None, discard: bool = True) -> None:
+    """Drop this session's job (discarding its model unless ``discard`` is false) and return to
+    the settings, with ``notice`` shown there."""
     found = job_id()
     st.session_state.pop("train_job", None)
-    if found:
-        RUNNER.forget(found)
+    if found and discard:
+        RUNNER.forget(found, me.owner)
     if "job" in st.query_params:
         del st.query_params["job"]
     if notice:
@@ -60,14 +88,14 @@ def let_go(notice: str | None = None) -> None:
 
 
 def my_job():
-    """The job this session started (found by session or URL), if the server still has it; if it
-    does not (a restart, or many newer runs), say so once and forget the id."""
+    """The job this session follows (found by session or URL) if it is this person's; if there
+    is none of theirs with that id (never, someone else's, or long forgotten), say so once."""
     found = job_id()
-    job = RUNNER.get(found)
+    job = RUNNER.get(found, me.owner)
     if found and job is None:
         st.warning(
-            "Your last run is no longer kept on this server (it was not saved): the server "
-            "restarted, or newer runs took its place."
+            "That training is not one of yours on this server: the link is someone else's, or "
+            "the run is too old to be kept."
         )
         st.session_state.pop("train_job", None)
         if "job" in st.query_params:
@@ -173,12 +201,7 @@ def settings_ui(mnist) -> None:
         seed = st.number_input(
             "Random seed", 0, 2**31 - 1, 0, key="train_seed", help="Same seed, same settings: the same model."
         )
-    owner = st.text_input(
-        "Your name (optional)",
-        max_chars=40,
-        key="train_owner",
-        help="Shown to other users of this server while your training runs.",
-    )
+    owner = name_ui()
 
     available = len(mnist.train_images)
     chosen = min(SUBSETS[subset] or available, available)
@@ -211,9 +234,22 @@ def settings_ui(mnist) -> None:
     )
 
 
+def name_ui() -> str:
+    """Who is training, as the list of trainings shows it: the signed-in person, or a name typed
+    here in the single-person app (where everyone shares that list)."""
+    if me.personal:
+        return me.name
+    return st.text_input(
+        "Your name (optional)",
+        max_chars=40,
+        key="train_owner",
+        help="Shown in the list of trainings, which everyone using this app shares.",
+    )
+
+
 def start_job(configure, mnist, owner: str) -> None:
     """Start the job that ``configure()`` describes as ``(model config, train config, fine-tune
-    spec or None)``; a bad setting or a busy server gets a message instead."""
+    spec or None)``; a bad setting or too many trainings get a message instead."""
     try:
         model_config, train_config, spec = configure()
     except (ValueError, KeyError, registry.ModelError) as exc:
@@ -221,9 +257,15 @@ def start_job(configure, mnist, owner: str) -> None:
         return
     try:
         job = RUNNER.start(
-            model_config, train_config, lambda: mnist, owner=owner.strip() or ANONYMOUS, fine_tune=spec
+            model_config,
+            train_config,
+            mnist,
+            owner=me.owner,
+            owner_name=owner.strip() or ANONYMOUS,
+            fine_tune=spec,
+            models=me.models(),
         )
-    except BusyError as exc:
+    except (BusyError, registry.ModelError, ValueError) as exc:
         st.warning(f"Not started: {plain(exc)}.")
         return
     remember(job)
@@ -233,7 +275,7 @@ def start_job(configure, mnist, owner: str) -> None:
 def fine_tune_ui(mnist) -> None:
     """Fine-tuning settings: which model, how much MNIST to mix in, how much handwriting to hold out."""
     try:
-        images, labels = HandwritingStore().arrays()
+        images, labels = me.handwriting().arrays()
     except HandwritingError as exc:
         st.error(f"The handwriting set cannot be used: {plain(exc)}")
         return
@@ -290,12 +332,7 @@ def fine_tune_ui(mnist) -> None:
             key="train_ft_held_out",
             help="Share of each digit's samples never trained on: the fair measure.",
         )
-    owner = st.text_input(
-        "Your name (optional)",
-        max_chars=40,
-        key="train_owner",
-        help="Shown to other users of this server while your training runs.",
-    )
+    owner = name_ui()
     spec = FineTuneSpec(base, images, labels, held_out=held_out / 100, mnist_images=mnist_images)
     counts = plan(spec)
     st.caption(
@@ -307,7 +344,7 @@ def fine_tune_ui(mnist) -> None:
         return
 
     def configure():
-        card = registry.read_card(base)
+        card = me.models().read_card(base)
         return (
             model_config_from_dict(card["architecture"], card.get("config", {})),
             TrainConfig(
@@ -325,8 +362,19 @@ def fine_tune_ui(mnist) -> None:
 
 
 def progress_ui(snap) -> None:
-    if snap.state == LOADING:
-        st.progress(0.0, text="Preparing the data…")
+    if snap.state == QUEUED and snap.waiting_for == "engine":
+        st.progress(0.0, text="Starting the training engine (Ray)…")
+    elif snap.state == QUEUED:
+        st.progress(
+            0.0,
+            text=(
+                f"Queued, {ordinal(snap.queue_position or 1)} in line: every CPU for training is "
+                f"busy, and it starts when a training ahead of it ends "
+                f"({format_duration(snap.elapsed)} waiting so far)."
+            ),
+        )
+    elif snap.state == LOADING:
+        st.progress(0.0, text="Starting: a worker process loads TensorFlow and the data…")
     elif snap.state == TESTING:
         st.progress(1.0, text=f"Testing on the test set… ({format_duration(snap.elapsed)} so far)")
     elif snap.batch == 0:
@@ -372,32 +420,43 @@ def curves_ui(snap) -> None:
             )
 
 
-def live_ui(job, owner: bool) -> None:
+def live_ui(job) -> None:
     """Redrawn every second while the job runs; a full rerun shows the result when it ends."""
     snap = job.snapshot()
     if not snap.running:
         st.rerun()
     with st.container(key="train_live"):
-        who = "Your" if owner else f"{plain(snap.owner)}'s"
         what = f"fine-tuning of {plain(snap.base_model)}" if snap.base_model else snap.arch.upper()
-        st.subheader(f"{who} {what} is training")
+        st.subheader(f"Your {what} is {'queued' if snap.state == QUEUED else 'training'}")
         st.caption(" · ".join(f"{key}: {value}" for key, value in snap.settings.items()))
         progress_ui(snap)
-        if owner:
-            if snap.stopping:
-                st.info("Stopping after the current batch; the best weights so far are kept.")
-            elif st.button(
-                "Stop", key="train_stop", help="End after the current batch and keep the best weights so far."
-            ):
-                job.stop()
-                st.rerun()
+        if snap.stopping:
+            st.info("Stopping after the current batch; the best weights so far are kept.")
+        elif st.button(
+            "Stop",
+            key="train_stop",
+            help="End after the current batch and keep the best weights so far; a queued training "
+            "leaves the queue.",
+        ):
+            job.stop()
+            st.rerun()
         curves_ui(snap)
 
 
 def result_ui(job, snap) -> None:
     """How the finished job did, and saving, making default or discarding it."""
-    if snap.state == FAILED:
-        st.error(f"The training failed: {plain(snap.error)}\n\nNothing was saved: the registry is unchanged.")
+    if snap.state in (FAILED, CANCELLED, LOST):
+        if snap.state == FAILED:
+            st.error(
+                f"The training failed: {plain(snap.error)}\n\nNothing was saved: the registry is unchanged."
+            )
+        elif snap.state == CANCELLED:
+            st.info("This training was taken out of the queue before it began: nothing was trained.")
+        else:
+            st.warning(
+                "This training was running when the server stopped, and was lost: nothing was "
+                "saved. Start it again when you like."
+            )
         if st.button("Back to the settings", key="train_back"):
             let_go()
         return
@@ -408,14 +467,24 @@ def result_ui(job, snap) -> None:
             f"were kept and tested{best}."
         )
     else:
-        st.success(f"Finished {len(snap.history)} epochs in {format_duration(snap.training_seconds)}{best}.")
+        done = len(snap.history)
+        st.success(
+            f"Finished {done} epoch{'' if done == 1 else 's'} in "
+            f"{format_duration(snap.training_seconds)}{best}."
+        )
     with st.container(key="train_result"):
         if snap.base_model:
             fine_tune_result_ui(snap)
         else:
             new_model_result_ui(snap)
     curves_ui(snap)
-    save_ui(job, snap)
+    if snap.can_save:
+        save_ui(job, snap)
+    else:
+        kept = f"It was saved as **{plain(snap.saved_as)}**." if snap.saved_as else "It was not saved."
+        st.info(f"This run's model is no longer kept here. {kept}")
+        if st.button("Back to the settings", key="train_back"):
+            let_go()
 
 
 def new_model_result_ui(snap) -> None:
@@ -499,39 +568,42 @@ def save_ui(job, snap) -> None:
     if save.button("Save", type="primary", key="train_save"):
         name = name.strip()
         try:
-            job.save(name, overwrite=overwrite)
-        except (ValueError, registry.ModelError) as exc:
+            job.save(name, overwrite=overwrite, models=me.models())
+        except (ValueError, RuntimeError, registry.ModelError) as exc:
             st.error(f"Not saved: {plain(exc)}")
             return
         notice = f"Saved as **{plain(name)}**."
         if make_default:
             try:
-                registry.set_default(name)
+                me.models().set_default(name)
                 notice = f"Saved as **{plain(name)}**, now the default model."
             except registry.ModelError as exc:
                 notice += f" It could not be made the default: {plain(exc)}"
-        let_go(notice)
+        let_go(notice, discard=False)
     if discard.button("Discard", key="train_discard"):
         let_go("The run was discarded; nothing was saved.")
-    command = job.run.card.get("command") if job.run else None
-    if command and snap.base_model is None:  # fine-tuning has no command line
+    if snap.command and snap.base_model is None:  # fine-tuning has no command line
         st.caption("The same training from the command line:")
-        st.code(shlex.join(command), language="bash")
+        st.code(
+            shlex.join(name if part == NAME_PLACEHOLDER else part for part in snap.command), language="bash"
+        )
 
 
 def runs_ui() -> None:
     """The saved models, to compare them, pick the default and delete the unwanted."""
     st.header("Saved runs")
-    entries = registry.list_models()
+    models = me.models()
+    entries = models.list_models()
     if not entries:
         st.info("No saved models yet.")
         return
-    default = registry.default_model()
+    default = models.default_model()
     table = pd.DataFrame([registry.describe(entry) for entry in entries])
     table.insert(1, "default", table["name"] == default)
-    table["training images"] = (
-        table["training images"].astype("object").where(table["training images"].notna(), "all")
-    )
+    # Text, one type for the whole column (Arrow refuses a mix of numbers and "all").
+    table["training images"] = [
+        "all" if pd.isna(count) else f"{int(count):,}" for count in table["training images"]
+    ]
     with st.container(key="train_runs"):
         st.dataframe(
             table,
@@ -547,11 +619,11 @@ def runs_ui() -> None:
     names = [entry.name for entry in entries]
     pick, default_button, delete_button = st.columns([2, 1, 1], vertical_alignment="bottom")
     chosen = pick.selectbox("Run", names, index=None, placeholder="Choose a saved run", key="train_pick")
-    shipped = chosen in registry.SHIPPED
+    shipped = chosen is not None and models.read_only(chosen)
     usable = chosen is not None and next(e for e in entries if e.name == chosen).ok
     if default_button.button("Make default", key="train_set_default", disabled=not usable):
         try:
-            registry.set_default(chosen)
+            models.set_default(chosen)
             st.session_state.train_notice = f"**{plain(chosen)}** is now the default model."
         except registry.ModelError as exc:
             st.error(plain(exc))
@@ -561,10 +633,10 @@ def runs_ui() -> None:
         "Delete",
         key="train_delete",
         disabled=chosen is None or shipped,
-        help="The shipped cnn and ann cannot be deleted.",
+        help="The shipped models cannot be deleted.",
     ):
         try:
-            registry.delete_model(chosen)
+            models.delete_model(chosen)
             st.session_state.train_notice = f"Deleted **{plain(chosen)}**."
         except (ValueError, registry.ModelError) as exc:
             st.error(f"Not deleted: {plain(exc)}")
@@ -573,23 +645,61 @@ def runs_ui() -> None:
         st.rerun()
 
 
+def history_ui() -> None:
+    """This person's trainings, newest first, as they are now or ended (also across restarts)."""
+    found = RUNNER.history(me.owner)
+    if not found:
+        return
+    st.header("Your trainings" if me.personal else "Trainings on this server")
+    rows = []
+    for snap in found:
+        what = f"fine-tuning of {snap.base_model}" if snap.base_model else snap.arch.upper()
+        if snap.state == FAILED:
+            outcome = snap.error
+        elif snap.test_accuracy is not None:
+            outcome = f"test accuracy {snap.test_accuracy:.2%}"
+        else:
+            outcome = ""
+        rows.append(
+            {
+                "started": dt.datetime.fromtimestamp(snap.created).strftime("%Y-%m-%d %H:%M"),
+                "training": what,
+                "by": snap.owner,
+                "state": STATES.get(snap.state, snap.state),
+                "result": outcome,
+                "saved as": snap.saved_as or ("discarded" if snap.discarded else ""),
+                "id": snap.id,
+            }
+        )
+    with st.container(key="train_history"):
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    labels = {row["id"]: f"{row['started']} · {row['training']} · {row['state']}" for row in rows}
+    pick, button = st.columns([3, 1], vertical_alignment="bottom")
+    chosen = pick.selectbox(
+        "Training",
+        list(labels),
+        index=None,
+        format_func=labels.get,
+        placeholder="Choose a training",
+        key="train_history_pick",
+    )
+    if button.button("Open", key="train_open", disabled=chosen is None):
+        st.session_state.train_job = chosen
+        st.query_params["job"] = chosen
+        st.rerun()
+
+
 notice = st.session_state.pop("train_notice", None)
 if notice:
     st.success(notice)
-mine, running = my_job(), RUNNER.running()
+mine = my_job()
 if mine is not None:
     remember(mine)
     snap = mine.snapshot()
     if snap.running:
-        st.fragment(run_every=REFRESH_S)(live_ui)(mine, owner=True)
+        st.fragment(run_every=REFRESH_S)(live_ui)(mine)
     else:
         result_ui(mine, snap)
-elif running is not None:
-    st.info(
-        f"One training runs at a time on this server, and **{plain(running.owner)}** started this "
-        f"one. You can watch it here; the settings come back when it ends."
-    )
-    st.fragment(run_every=REFRESH_S)(live_ui)(running, owner=False)
 else:
     data = train_data_ui()
     if data is not None:
@@ -605,4 +715,5 @@ else:
             settings_ui(data)
         else:
             fine_tune_ui(data)
+history_ui()
 runs_ui()

@@ -234,8 +234,8 @@ def _collect_import(args: argparse.Namespace) -> int:
     failed = 0
     for path in args.files:
         try:
-            added = store.import_file(path.name, path.read_bytes())
-            print(f"{path}: added {added:,} samples", file=sys.stderr)
+            result = store.import_file(path.name, path.read_bytes())
+            print(f"{path}: {result}", file=sys.stderr)
         except (HandwritingError, OSError) as exc:
             failed += 1
             print(f"{path}: nothing imported: {exc}", file=sys.stderr)

@@ -55,6 +55,26 @@ class HandwritingError(Exception):
 
 
 @dataclass(frozen=True)
+class ImportResult:
+    """What an import did: ``added`` new samples; ``skipped`` exact duplicates (the same image and
+    label as a sample already in the set, or earlier in the same file) that were not added again."""
+
+    added: int
+    skipped: int
+
+    def __str__(self) -> str:
+        return f"{self.added:,} added, {self.skipped:,} already there"
+
+
+@dataclass(frozen=True)
+class Removed:
+    """A deleted sample, whole, so that :meth:`HandwritingStore.restore` can put it back."""
+
+    id: int
+    row: tuple  # label, image, drawing, created, predicted, confidence, model
+
+
+@dataclass(frozen=True)
 class Sample:
     id: int
     label: int
@@ -175,6 +195,35 @@ class HandwritingStore:
             log.info("handwriting set %s: deleted sample %d", self.path, sample_id)
         return deleted
 
+    def remove(self, sample_id: int) -> Removed | None:
+        """Delete one sample and return it whole (for :meth:`restore`); None if there was none."""
+        with self._connect(write=True) as conn:
+            row = conn.execute(
+                "SELECT label, image, drawing, created, predicted, confidence, model FROM samples "
+                "WHERE id = ?",
+                (int(sample_id),),
+            ).fetchone()
+            if row is None:
+                return None
+            conn.execute("DELETE FROM samples WHERE id = ?", (int(sample_id),))
+        log.info("handwriting set %s: deleted sample %d", self.path, sample_id)
+        return Removed(int(sample_id), tuple(row))
+
+    def restore(self, removed: Removed) -> bool:
+        """Put a removed sample back, with its id; False if that id is taken (already restored)."""
+        with self._connect(write=True) as conn:
+            restored = (
+                conn.execute(
+                    "INSERT OR IGNORE INTO samples (id, label, image, drawing, created, predicted, "
+                    "confidence, model) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (removed.id, *removed.row),
+                ).rowcount
+                > 0
+            )
+        if restored:
+            log.info("handwriting set %s: restored sample %d", self.path, removed.id)
+        return restored
+
     def add_many(self, images: np.ndarray, labels: np.ndarray) -> int:
         """Store many samples in one transaction: all of them or, on any error, none."""
         rows = [_row(image, label) for image, label in zip(images, labels)]
@@ -187,7 +236,34 @@ class HandwritingStore:
         log.info("handwriting set %s: added %d samples in one transaction", self.path, len(rows))
         return len(rows)
 
+    def add_new(self, images: np.ndarray, labels: np.ndarray) -> ImportResult:
+        """Store the samples that are not already in the set (the same image with the same label),
+        in one transaction: all of those or, on any error, none."""
+        rows = [_row(image, label) for image, label in zip(images, labels)]
+        with self._connect(write=True) as conn:
+            seen = {(label, _key(blob)) for label, blob in conn.execute("SELECT label, image FROM samples")}
+            new = []
+            for row in rows:
+                key = (row[0], _key(row[1]))
+                if key not in seen:
+                    seen.add(key)
+                    new.append(row)
+            conn.executemany(
+                "INSERT INTO samples (label, image, drawing, created, predicted, confidence, "
+                "model) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                new,
+            )
+        result = ImportResult(len(new), len(rows) - len(new))
+        log.info("handwriting set %s: %s, in one transaction", self.path, result)
+        return result
+
     # --- reading ---------------------------------------------------------------------------------
+
+    def version(self) -> tuple[int, int, int]:
+        """Changes whenever the set does (samples are only ever added or deleted, never edited):
+        ``(count, largest id, sum of ids)``; a cache key for exports."""
+        rows = self._read("SELECT COUNT(*), COALESCE(MAX(id), 0), COALESCE(SUM(id), 0) FROM samples")
+        return (rows[0][0], rows[0][1], rows[0][2]) if rows else (0, 0, 0)
 
     def counts(self) -> list[int]:
         """Samples per digit, ``[count of 0s, ..., count of 9s]``."""
@@ -242,9 +318,10 @@ class HandwritingStore:
             archive.writestr("labels.csv", table.getvalue())
         return buffer.getvalue()
 
-    def import_file(self, name: str, data: bytes) -> int:
-        """Import a ``.npz`` or ``.zip`` export; every sample is checked before any is stored.
-        Returns how many were added; raises :class:`HandwritingError` saying what is wrong."""
+    def import_file(self, name: str, data: bytes) -> ImportResult:
+        """Import a ``.npz`` or ``.zip`` export; every sample is checked before any is stored, and
+        exact duplicates of samples already there are skipped (importing your own export twice
+        adds nothing). Raises :class:`HandwritingError` saying what is wrong."""
         if len(data) > MAX_IMPORT_BYTES:
             raise HandwritingError(f"{name} is larger than {MAX_IMPORT_BYTES // 2**20} MB")
         if name.lower().endswith(".npz"):
@@ -254,12 +331,16 @@ class HandwritingStore:
         else:
             raise HandwritingError(f"{name}: expected a .npz or a .zip export")
         log.info("handwriting set %s: importing %d samples from %s", self.path, len(labels), name)
-        return self.add_many(images, labels)
+        return self.add_new(images, labels)
 
 
 def digest(image: np.ndarray) -> str:
     """A short hash of one image, to tell whether a drawing was already saved."""
     return hashlib.sha256(np.ascontiguousarray(image).tobytes()).hexdigest()[:16]
+
+
+def _key(blob: bytes) -> str:
+    return hashlib.sha256(blob).hexdigest()
 
 
 def fingerprint(images: np.ndarray, labels: np.ndarray) -> str:

@@ -17,7 +17,7 @@ import os
 import re
 import tempfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -218,6 +218,20 @@ def _write_model_file(model: keras.Model, path: Path) -> None:
         os.fsync(f.fileno())
 
 
+def write_model_file(model: keras.Model, path: Path) -> None:
+    """Write ``model`` to ``path`` as the registry stores it: a ``.keras`` file without optimizer
+    state, flushed to disk (a training worker sends these bytes to :func:`save_model_file`)."""
+    _write_model_file(model, path)
+
+
+def _copy_model_file(source: Path, path: Path) -> None:
+    with open(source, "rb") as src, open(path, "wb") as dst:
+        for block in iter(lambda: src.read(1 << 20), b""):
+            dst.write(block)
+        dst.flush()
+        os.fsync(dst.fileno())
+
+
 def save_model(
     model: keras.Model, name: str, card: dict[str, Any], root: Path | None = None, overwrite: bool = True
 ) -> Path:
@@ -226,6 +240,25 @@ def save_model(
     Adds ``name``, ``file_bytes`` and ``model_sha256`` to the card. Raises ``ValueError`` on a bad
     name, :class:`ModelError` if ``name`` exists and ``overwrite`` is false or the disk refuses.
     """
+    return _install(lambda tmp: _write_model_file(model, tmp), name, card, root, overwrite)
+
+
+def save_model_file(
+    source: Path, name: str, card: dict[str, Any], root: Path | None = None, overwrite: bool = False
+) -> Path:
+    """Like :func:`save_model` for a ``.keras`` file already written (a training job's result,
+    made in a worker process): it is copied in under the registry's lock, atomically, after
+    checking that it is a Keras archive."""
+    validate_name(name)
+    problem = _archive_problem(Path(source))
+    if problem is not None:
+        raise ModelError(f"cannot save {name!r}: {problem}")
+    return _install(lambda tmp: _copy_model_file(Path(source), tmp), name, card, root, overwrite)
+
+
+def _install(
+    write: Callable[[Path], None], name: str, card: dict[str, Any], root: Path | None, overwrite: bool
+) -> Path:
     validate_name(name)
     root = root or models_dir()
     final_model, final_card = model_path(name, root), card_path(name, root)
@@ -236,7 +269,7 @@ def save_model(
             if not overwrite and (final_model.exists() or final_card.exists()):
                 raise ModelError(f"a model named {name!r} already exists")
             tmp_model = _temp_path(root, name, ".keras")
-            _write_model_file(model, tmp_model)
+            write(tmp_model)
             card = {
                 **card,
                 "name": name,
@@ -372,7 +405,12 @@ def set_default(name: str, root: Path | None = None) -> None:
     root = root or models_dir()
     if not model_path(name, root).is_file():
         raise ModelNotFoundError(f"no model named {name!r}")
+    _write_default(name, root)
+
+
+def _write_default(name: str, root: Path) -> None:
     try:
+        root.mkdir(parents=True, exist_ok=True)
         with _locked(root):
             tmp = _temp_path(root, "default", ".txt")
             tmp.write_text(name, encoding="utf-8")
@@ -380,6 +418,98 @@ def set_default(name: str, root: Path | None = None) -> None:
         log.info("model %r is now the default in %s", name, root)
     except OSError as exc:
         raise ModelError(f"could not set the default model in {root}: {exc.strerror or exc}") from exc
+
+
+@dataclass(frozen=True)
+class Registry:
+    """One person's models: their own saved runs in ``own`` over the shared ones in ``shared``.
+
+    ``shared`` holds the shipped defaults (and whatever the server's operator put there); in a
+    personal view (``own`` is not ``shared``) they can be listed, read and loaded, never deleted or
+    replaced, and no saved run may take a shared model's name. Only names are accepted, never
+    paths, and every lookup stays inside these two folders, so nobody reaches another person's
+    folder through a name. ``Registry.single()`` is the one folder of the single-person app.
+    """
+
+    own: Path
+    shared: Path
+
+    @classmethod
+    def single(cls, root: Path | None = None) -> Registry:
+        root = root or models_dir()
+        return cls(root, root)
+
+    @property
+    def personal(self) -> bool:
+        return os.path.abspath(self.own) != os.path.abspath(self.shared)
+
+    def _has(self, name: str, root: Path) -> bool:
+        return any(os.path.lexists(root / f"{validate_name(name)}{suffix}") for suffix in (".keras", ".json"))
+
+    def root_of(self, name: str) -> Path:
+        """The folder that holds ``name``: the person's own first (``own`` when it is nowhere)."""
+        validate_name(name)
+        if self.personal and not self._has(name, self.own) and self._has(name, self.shared):
+            return self.shared
+        return self.own
+
+    def read_only(self, name: str) -> bool:
+        """Whether ``name`` cannot be deleted here: a shipped default, or a shared model."""
+        return name in SHIPPED or (self.personal and self.root_of(name) == self.shared)
+
+    def list_models(self) -> list[ModelEntry]:
+        """The shared models (shipped defaults first), then the person's own."""
+        own = list_models(self.own)
+        if not self.personal:
+            return own
+        mine = {entry.name for entry in own}
+        return [entry for entry in list_models(self.shared) if entry.name not in mine] + own
+
+    def read_card(self, name: str) -> dict[str, Any]:
+        return read_card(name, self.root_of(name))
+
+    def model_path(self, name: str) -> Path:
+        return model_path(name, self.root_of(name))
+
+    def load_model(self, name: str) -> keras.Model:
+        return load_model(self.model_path(name))
+
+    def read_model_bytes(self, name: str) -> bytes:
+        return read_model_bytes(name, self.root_of(name))
+
+    def _check_writable(self, name: str) -> None:
+        validate_name(name)
+        if self.personal and self._has(name, self.shared):
+            raise ModelError(f"{name!r} is the name of a shared model; choose another")
+
+    def save_model(
+        self, model: keras.Model, name: str, card: dict[str, Any], overwrite: bool = False
+    ) -> Path:
+        self._check_writable(name)
+        return save_model(model, name, card, self.own, overwrite)
+
+    def save_model_file(self, source: Path, name: str, card: dict[str, Any], overwrite: bool = False) -> Path:
+        self._check_writable(name)
+        return save_model_file(source, name, card, self.own, overwrite)
+
+    def delete_model(self, name: str) -> None:
+        if self.personal and self.root_of(name) == self.shared:
+            raise ModelError(f"{name!r} is a shared model and cannot be deleted")
+        delete_model(name, self.own)
+
+    def default_model(self) -> str:
+        """The person's chosen default while it is usable, else the shared default."""
+        if not self.personal:
+            return default_model(self.own)
+        chosen = _read_default(self.own)
+        if chosen is not None and self.model_path(chosen).is_file():
+            return chosen
+        return default_model(self.shared)
+
+    def set_default(self, name: str) -> None:
+        if not self.model_path(name).is_file():
+            raise ModelNotFoundError(f"no model named {name!r}")
+        _write_default(name, self.own)
 
 
 def describe(entry: ModelEntry) -> dict[str, Any]:

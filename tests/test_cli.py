@@ -149,6 +149,10 @@ def test_the_handwriting_set_moves_between_machines_and_a_bad_archive_imports_no
         "collect-import", "--db", tmp_path / "there.sqlite", tmp_path / "set.zip", tmp_path / "broken.zip"
     )
     assert imported.returncode == 1  # one archive failed
-    assert "added 10 samples" in imported.stderr and "broken.zip: nothing imported" in imported.stderr
+    assert "set.zip: 10 added, 0 already there" in imported.stderr
+    assert "broken.zip: nothing imported" in imported.stderr
     there = HandwritingStore(tmp_path / "there.sqlite")
+    assert fingerprint(*there.arrays()) == fingerprint(*here.arrays())
+    again = run_cli("collect-import", "--db", tmp_path / "there.sqlite", tmp_path / "set.zip")
+    assert again.returncode == 0 and "set.zip: 0 added, 10 already there" in again.stderr
     assert fingerprint(*there.arrays()) == fingerprint(*here.arrays())

@@ -69,7 +69,7 @@ def test_fine_tuning_improves_the_held_out_handwriting_and_keeps_mnist(mnist, tm
     assert result.run.card["handwriting"]["accuracy_after"] == result.handwriting_after
 
 
-def test_a_fine_tuning_job_reports_handwriting_before_and_after(mnist, tmp_path, monkeypatch):
+def test_a_fine_tuning_job_reports_handwriting_before_and_after(mnist, tmp_path, monkeypatch, ray_cluster):
     monkeypatch.setenv(registry.MODELS_DIR_ENV, str(tmp_path))
     for suffix in (".keras", ".json"):
         shutil.copy(ROOT / "models" / f"ann{suffix}", tmp_path / f"ann{suffix}")
@@ -79,9 +79,7 @@ def test_a_fine_tuning_job_reports_handwriting_before_and_after(mnist, tmp_path,
     card = registry.read_card("ann")
     from digit_core.config import model_config_from_dict
 
-    job = Runner().start(
-        model_config_from_dict("ann", card["config"]), config, lambda: mnist, owner="ada", fine_tune=spec
-    )
+    job = Runner().start(model_config_from_dict("ann", card["config"]), config, mnist, fine_tune=spec)
     assert job.join(WAIT_S)
     snap = job.snapshot()
     assert snap.state == FINISHED, snap.error

@@ -119,7 +119,7 @@ def test_npz_and_zip_exports_import_into_another_set_identically(store, tmp_path
     images, labels = store.arrays()
     for kind, data in (("npz", store.export_npz()), ("zip", store.export_zip())):
         other = HandwritingStore(tmp_path / f"other-{kind}.sqlite")
-        assert other.import_file(f"set.{kind}", data) == 12
+        assert other.import_file(f"set.{kind}", data).added == 12
         got_images, got_labels = other.arrays()
         assert fingerprint(got_images, got_labels) == fingerprint(images, labels)
 
@@ -271,7 +271,7 @@ def test_an_import_that_fails_half_way_through_writing_stores_none_of_it(store, 
     with contextlib.closing(sqlite3.connect(store.path)) as conn:
         conn.execute("DROP TRIGGER fault")
         conn.commit()
-    assert store.import_file(f"five.{kind}", archive) == 5  # the same file, once the fault is gone
+    assert store.import_file(f"five.{kind}", archive).added == 5  # the same file, once the fault is gone
 
 
 def test_imports_deletes_and_failures_are_logged(store, caplog):
@@ -288,8 +288,60 @@ def test_imports_deletes_and_failures_are_logged(store, caplog):
     where = f"handwriting set {store.path}"
     assert messages[:3] == [
         ("INFO", f"{where}: importing 1 samples from set.npz"),
-        ("INFO", f"{where}: added 1 samples in one transaction"),
+        ("INFO", f"{where}: 0 added, 1 already there, in one transaction"),
         ("INFO", f"{where}: deleted sample {sample}"),
     ]
     assert messages[3][0] == "WARNING" and messages[3][1].startswith(f"{where}: DatabaseError")
     assert len(messages) == 4
+
+
+@pytest.mark.parametrize("kind", ["npz", "zip"])
+def test_importing_your_own_export_adds_nothing_and_says_so(store, kind):
+    for i in range(6):
+        store.add(digit_image(i), i)
+    before = fingerprint(*store.arrays())
+    archive = store.export_npz() if kind == "npz" else store.export_zip()
+    result = store.import_file(f"mine.{kind}", archive)
+    assert (result.added, result.skipped) == (0, 6) and str(result) == "0 added, 6 already there"
+    assert fingerprint(*store.arrays()) == before  # must not: hold every sample twice
+
+
+def test_an_import_adds_the_new_samples_and_skips_only_exact_duplicates(store, tmp_path):
+    for i in range(6):
+        store.add(digit_image(i), i)
+    other = HandwritingStore(tmp_path / "other.sqlite")
+    for i in range(6):
+        other.add(digit_image(i), i)  # the same six ...
+    for i in range(6, 18):
+        other.add(digit_image(i), i % 10)  # ... and twelve new ones
+    other.add(digit_image(0), 5)  # the same image as a 0 under another label: not a duplicate
+    other.add(digit_image(6), 6)  # twice in the file: one of them is new, the other is then there
+    result = store.import_file("other.npz", other.export_npz())
+    assert str(result) == "13 added, 7 already there"
+    assert sum(store.counts()) == 19
+    images, labels = store.arrays()
+    pairs = {(int(label), image.tobytes()) for image, label in zip(images, labels)}
+    assert len(pairs) == 19  # no exact duplicate in the set
+
+
+def test_a_removed_sample_comes_back_whole_with_its_id(store):
+    rgba = np.zeros((30, 30, 4), np.uint8)
+    rgba[5:25, 12:18] = 255
+    ids = [
+        store.add(digit_image(i), i, drawing_png(rgba), predicted=(i + 1) % 10, confidence=0.4)
+        for i in range(3)
+    ]
+    before, version = store.samples(), store.version()
+    removed = store.remove(ids[1])
+    assert (
+        removed is not None and removed.id == ids[1] and [s.id for s in store.samples()] == [ids[2], ids[0]]
+    )
+    assert store.version() != version  # the exports are built again
+    assert store.restore(removed) is True
+    after = store.samples()
+    assert [(s.id, s.label, s.predicted, s.confidence, s.created) for s in after] == [
+        (s.id, s.label, s.predicted, s.confidence, s.created) for s in before
+    ]
+    assert store.drawing(ids[1]) == drawing_png(rgba) and store.version() == version
+    assert store.restore(removed) is False  # once is enough: it is there
+    assert store.remove(12345) is None

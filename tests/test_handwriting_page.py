@@ -1,4 +1,5 @@
-"""The My handwriting page through AppTest: counts, gallery by digit, delete, export and import."""
+"""The My handwriting page through AppTest: counts, gallery by digit, delete and undo, export, and
+import that skips what is already there."""
 
 import numpy as np
 import pytest
@@ -48,10 +49,23 @@ def test_the_gallery_shows_each_digit_with_its_count_and_deletes_one(store):
     at.button(key=f"hw_delete_{ids[6]}").click().run()
     assert not at.exception
     assert store.counts()[:3] == [2, 2, 2]
-    assert any(f"Deleted sample {ids[6]}" in s.value for s in at.success)
+    assert any(f"Deleted sample {ids[6]}" in i.value for i in at.info)
 
 
-def test_an_export_imports_back_and_a_malformed_archive_imports_nothing(store, tmp_path):
+def test_a_deleted_sample_can_be_put_back(store):
+    ids = [store.add(bar(i), i % 3, predicted=(i + 1) % 10) for i in range(3)]
+    before = [(s.id, s.label, s.predicted, s.created) for s in store.samples()]
+    at = run_page()
+    at.button(key=f"hw_delete_{ids[1]}").click().run()
+    assert sum(store.counts()) == 2 and not [b for b in at.button if b.key == f"hw_delete_{ids[1]}"]
+    at.button(key="hw_undo").click().run()
+    assert not at.exception
+    assert [(s.id, s.label, s.predicted, s.created) for s in store.samples()] == before
+    assert any(f"Sample {ids[1]} is back" in s.value for s in at.success)
+    assert at.button(key=f"hw_delete_{ids[1]}") and not [b for b in at.button if b.key == "hw_undo"]
+
+
+def test_an_import_skips_what_is_there_and_a_malformed_archive_imports_nothing(store, tmp_path):
     for i in range(4):
         store.add(bar(i), i)
     exported = store.export_zip()
@@ -64,8 +78,17 @@ def test_an_export_imports_back_and_a_malformed_archive_imports_nothing(store, t
     at.file_uploader(key="hw_import_file").set_value([("mine.zip", exported, "application/zip")]).run()
     at.button(key="hw_import").click().run()
     assert not at.exception
-    assert any("Imported 4 samples" in s.value for s in at.success)
-    assert sum(store.counts()) == 8
+    assert any("0 added, 4 already there" in s.value for s in at.success)
+    assert sum(store.counts()) == 4  # must not: hold each sample twice
+    other = HandwritingStore(tmp_path / "other.sqlite")
+    other.add_many(*store.arrays())
+    for i in range(4, 7):
+        other.add(bar(i), i)
+    at.file_uploader(key="hw_import_file").set_value([("more.npz", other.export_npz(), "application/zip")])
+    at.run()
+    at.button(key="hw_import").click().run()
+    assert any("3 added, 4 already there" in s.value for s in at.success)
+    assert sum(store.counts()) == 7
 
 
 def test_a_damaged_database_gives_a_message_not_a_traceback(store):

@@ -1,6 +1,7 @@
 """What importing the library costs: ``digit_core`` never imports Streamlit, and every module not
-listed below as needing TensorFlow imports without loading it (so the CLI's start, the home page and
-most unit tests stay fast). Each module is imported in a fresh interpreter."""
+listed below as needing TensorFlow imports without loading it, or Ray (so the CLI's start, the home
+page and most unit tests stay fast; the job modules import Ray when a job starts). Each module is
+imported in a fresh interpreter."""
 
 import ast
 import subprocess
@@ -29,10 +30,10 @@ LIGHT = ["digit_core"] + [f"digit_core.{m}" for m in MODULES if m not in NEEDS_T
 
 
 def loaded_after_import(module: str) -> list[str]:
-    """Which of tensorflow, keras and streamlit a fresh interpreter holds after ``import module``."""
+    """Which of tensorflow, keras, ray and streamlit a fresh interpreter holds after ``import module``."""
     code = (
         f"import sys, {module}; "
-        "print(' '.join(m for m in ('tensorflow', 'keras', 'streamlit') if m in sys.modules))"
+        "print(' '.join(m for m in ('tensorflow', 'keras', 'ray', 'streamlit') if m in sys.modules))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
@@ -41,7 +42,7 @@ def loaded_after_import(module: str) -> list[str]:
 
 def test_every_module_is_either_light_or_declared_to_need_tensorflow():
     assert set(MODULES) >= NEEDS_TENSORFLOW, NEEDS_TENSORFLOW - set(MODULES)
-    assert len(LIGHT) >= 10  # config, data, registry, handwriting, preprocess, jobs, cli, ...
+    assert len(LIGHT) >= 10  # config, data, registry, handwriting, preprocess, jobs, worker, cli, ...
 
 
 @pytest.mark.parametrize("module", LIGHT)

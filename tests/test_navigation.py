@@ -1,18 +1,16 @@
 """The app's layout: one entry point that declares the pages with ``st.navigation``, plain ASCII page
 scripts in ``app_pages/`` (no ``pages/`` folder), the old URLs kept, set-up done once, and
-Streamlit's private API touched in one place only."""
+Streamlit's private API touched nowhere (trainings run in worker processes, so Streamlit's clean-up
+of Keras' state after each script run has nothing of theirs to break)."""
 
 import ast
 import logging
 import re
 
-import pytest
-from streamlit.runtime.scriptrunner import script_runner
 from streamlit.testing.v1 import AppTest
 
-from tests.support.app_setup import STREAMLIT_CLEAN_UP
 from tests.support.helpers import ENTRY, ROOT
-from ui import keras_state, logs, navigation
+from ui import logs, navigation
 from ui.navigation import DRAW, EVALUATE, HANDWRITING, HOME, PAGES, TRAIN, app_pages, tab_title
 
 # The URLs Streamlit's legacy multipage mode derived from the old file names
@@ -71,44 +69,31 @@ def test_the_navigation_declares_each_page_with_its_title_icon_and_url(monkeypat
 def test_the_entry_point_alone_sets_up_the_app_and_calls_st_navigation():
     entry = ROOT / "Home.py"
     assert len(calls(entry, "navigation")) == 1 and len(calls(entry, "set_page_config")) == 1
-    assert len(calls(entry, "keep_keras_state_between_runs")) == 1
+    assert len(calls(entry, "account_ui")) == 1  # who is signed in, or the sign-in page, once
     assert len(calls(entry, "send_library_logs_to_stderr")) == 1
     for path in python_files():
         if path != entry:  # must not: configure the page again, or declare pages, elsewhere
             assert calls(path, "set_page_config") == [] and calls(path, "navigation") == [], path
 
 
-def test_streamlits_private_api_is_touched_in_one_named_place_only():
+def test_streamlits_private_api_is_touched_nowhere():
     touching = [
         path.relative_to(ROOT).as_posix()
         for path in python_files()
         if re.search(r"\bscript_runner\b|\._[a-z]\w*\s*=", path.read_text(encoding="utf-8"))
     ]
-    assert touching == ["ui/keras_state.py"]
+    assert touching == []
+    assert not (ROOT / "ui" / "keras_state.py").exists()
 
 
-def test_the_entry_point_opens_home_and_switches_to_a_page(monkeypatch):
-    # Streamlit's own clean-up until the entry point runs (restored after the test).
-    monkeypatch.setattr(script_runner, "_clean_problem_modules", STREAMLIT_CLEAN_UP)
+def test_the_entry_point_opens_home_and_switches_to_a_page():
     at = AppTest.from_file(ENTRY, default_timeout=120).run()
     assert not at.exception
     assert at.title[0].value == "Digit Lab"
-    assert script_runner._clean_problem_modules is keras_state._keep_everything  # set up once, here
 
     at.switch_page(HANDWRITING.path).run()
     assert not at.exception
     assert [t.value for t in at.title] == [HANDWRITING.heading]  # that page, not the home page's title
-
-
-@pytest.mark.parametrize("present", [True, False])
-def test_the_keras_state_patch_is_applied_only_where_streamlit_has_the_function(monkeypatch, present):
-    monkeypatch.setattr(script_runner, "_clean_problem_modules", lambda: None, raising=False)
-    if not present:
-        monkeypatch.delattr(script_runner, "_clean_problem_modules")
-    assert keras_state.keep_keras_state_between_runs() is present
-    assert getattr(script_runner, "_clean_problem_modules", None) is (
-        keras_state._keep_everything if present else None
-    )
 
 
 def test_the_app_sends_the_librarys_log_to_stderr_once(monkeypatch, capsys):

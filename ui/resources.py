@@ -12,23 +12,27 @@ import streamlit as st
 
 from digit_core import other_writers, registry
 from digit_core.data import DataError, MnistNotFoundError, load_mnist, search_paths
-from digit_core.handwriting import HandwritingError, HandwritingStore, fingerprint
+from digit_core.handwriting import HandwritingError, fingerprint
 
+from .identity import models, workspace
 from .text import plain
 
 TRAIN_COMMAND = registry.TRAIN_COMMAND
 
 
 @st.cache_resource(max_entries=8, show_spinner="Loading model…")
-def _cached_model(name: str, stamp: tuple[int, int]):
-    # ``stamp`` (modification time, size) is part of the key, so a re-saved file is picked up.
-    return registry.load_model(name)
+def _cached_model(path: str, stamp: tuple[int, int, str]):
+    # ``stamp`` (modification time, size, file) is part of the key, so a re-saved file is picked up;
+    # the file's path, not the model's name, so that two people's models of one name never meet.
+    return registry.load_model(path)
 
 
-def model_stamp(name: str) -> tuple[int, int]:
-    """(modification time, size) of a model's file: changes whenever the model is re-saved."""
-    stat = registry.model_path(name).stat()
-    return stat.st_mtime_ns, stat.st_size
+def model_stamp(name: str) -> tuple[int, int, str]:
+    """(modification time, size, path) of this session's model ``name``: changes whenever the
+    model is re-saved, and differs between two people's models of the same name."""
+    path = models().model_path(name)
+    stat = path.stat()
+    return stat.st_mtime_ns, stat.st_size, str(path)
 
 
 class TestSet(NamedTuple):
@@ -62,7 +66,7 @@ def test_set_ui() -> TestSet | None:
 def handwriting_set_ui() -> TestSet | None:
     """The user's handwriting set as a test set, or ``None`` after saying why there is none."""
     try:
-        images, labels = HandwritingStore().arrays()
+        images, labels = workspace().handwriting().arrays()
     except HandwritingError as exc:
         st.error(f"The handwriting set cannot be used: {plain(exc)}")
         return None
@@ -103,13 +107,13 @@ def other_writers_set_ui() -> TestSet:
 
 
 def usable_model_names() -> list[str]:
-    """Registry models that look whole, shipped defaults first."""
-    return [entry.name for entry in registry.list_models() if entry.ok]
+    """This session's usable models (whole-looking), shipped defaults first."""
+    return [entry.name for entry in models().list_models() if entry.ok]
 
 
 def default_index(names: list[str]) -> int:
     """Position of the registry's default model in ``names`` (0 when it is not there)."""
-    default = registry.default_model()
+    default = models().default_model()
     return names.index(default) if default in names else 0
 
 
@@ -146,7 +150,8 @@ def model_names_ui() -> list[str]:
 def load_model_ui(name: str):
     """The model ``name``, loaded once per process; on failure an error and ``st.stop()``."""
     try:
-        return _cached_model(name, model_stamp(name))
+        stamp = model_stamp(name)
+        return _cached_model(stamp[2], stamp)
     except (OSError, registry.ModelError, ValueError) as exc:
         st.error(f"Model **{name}** cannot be used: {exc}\n\nTrain one with `{TRAIN_COMMAND}`.")
         st.stop()

@@ -1,15 +1,17 @@
 """Browser tests: one real Streamlit server for the session, driven by headless Chromium.
 
-The server runs ``streamlit run Home.py`` from the project root on a free loopback port with the
-registry in ``models/`` (``DIGIT_MODELS_DIR`` is removed from its environment: the tests assert
-what the shipped CNN reads). Chromium is Debian's ``/usr/bin/chromium``; Playwright never
-downloads a browser here. Without it, or without Playwright, the tests are skipped with the reason.
+The server runs ``streamlit run Home.py`` from the project root on a free loopback port with a
+registry holding copies of the shipped models (the tests assert what the shipped CNN reads, and the
+runs they save never land in the project's ``models/``). Its Ray has 2 CPUs, 1 per training
+(``tests/conftest.py``). Chromium is Debian's ``/usr/bin/chromium``; Playwright never downloads a
+browser here. Without it, or without Playwright, the tests are skipped with the reason.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -50,16 +52,26 @@ def handwriting_db(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def server_url(chromium_path, handwriting_db):
+def models_dir(tmp_path_factory) -> Path:
+    """The browser tests' registry: copies of the shipped models."""
+    folder = tmp_path_factory.mktemp("models")
+    for name in ("cnn", "ann"):
+        for suffix in (".keras", ".json"):
+            source = ROOT / "models" / f"{name}{suffix}"
+            if not source.exists():
+                pytest.fail(
+                    f"the shipped model file {source} is missing: the browser tests assert what it reads"
+                )
+            shutil.copy(source, folder / source.name)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def server_url(chromium_path, handwriting_db, models_dir):
     """Base URL of a ``streamlit run Home.py`` started for this session, stopped at the end."""
     os.environ[DB_ENV] = str(handwriting_db)  # the server inherits it
-    if not (ROOT / "models" / "cnn.keras").exists():
-        pytest.fail(
-            f"the shipped model {ROOT / 'models' / 'cnn.keras'} is missing: the browser tests "
-            "assert what it reads"
-        )
     try:
-        with streamlit_server(STARTUP_TIMEOUT_S) as url:
+        with streamlit_server(STARTUP_TIMEOUT_S, models_dir) as url:
             yield url
     except ServerError as exc:
         pytest.fail(str(exc))

@@ -1,8 +1,10 @@
 """Under load, and when users vanish: the server keeps answering everyone.
 
-The short form of ``bench/load_test.py`` (a few users drawing for a few seconds while another
-trains), a browser that closes in the middle of a request, and a user whose connection drops for
-a while. Each uses the session's server (``server_url``) and checks its log for tracebacks.
+The short form of ``bench/load_test.py`` (a few users drawing for a few seconds while two others
+train, each training in a worker process of the server's real local Ray; then a few trainings one
+after another with the server's memory read after each), a browser that closes in the middle of a
+request, and a user whose connection drops for a while. Each uses the session's server
+(``server_url``) and checks its log for tracebacks.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from tests.support.browser import (
     settled_metric,
     wait_idle,
 )
-from tests.support.load import Settings, run_load, summary
+from tests.support.load import Settings, run_consecutive, run_load, summary
 from tests.support.server import SERVERS, healthy
 
 pytestmark = pytest.mark.e2e
@@ -85,10 +87,13 @@ def png(digit: int) -> bytes:
     return out.getvalue()
 
 
-def test_concurrent_users_get_right_answers_while_another_trains(server_url, page, server_log):
-    # Two users draw and predict for 10 s while a third trains an ANN (the lighter training, to
-    # keep CI short; bench/load_test.py trains a CNN with eight users for a minute).
-    settings = Settings(drawers=2, train=True, seconds=10, arch="ann", images="5k", epochs=50)
+MIB = 1024  # KiB
+
+
+def test_concurrent_users_get_right_answers_while_two_others_train(server_url, page, server_log):
+    # Two users draw and predict for 10 s while two others train an ANN each (the lighter training,
+    # to keep CI short; bench/load_test.py trains two CNNs with eight users drawing for a minute).
+    settings = Settings(drawers=2, trainers=2, seconds=10, arch="ann", images="5k", epochs=50)
     report = run_load(server_url, settings)
     print(summary(report))
     tally = report["tally"]
@@ -98,13 +103,30 @@ def test_concurrent_users_get_right_answers_while_another_trains(server_url, pag
     assert sorted(tally.per_session) == ["drawer 1", "drawer 2"]
     assert all(count >= 1 for count in tally.per_session.values()), tally.per_session
     assert len(tally.latencies) == tally.predictions >= 2
-    # The training ran under the load and was stopped and discarded by its session ...
-    assert re.match(r"Epoch \d+ of 50 · batch \d+ of 18", tally.training["started"])  # 4,500 / 256
-    assert re.match(r"(Stopped after|Finished) \d+ of 50 epochs", tally.training["result"])
-    # ... so it must not still be running for the next user of this server: the settings are back.
+    # Both trainings ran at once under the load (the tests' Ray has 2 CPUs, one per training) and
+    # were stopped and discarded by their sessions ...
+    assert sorted(tally.training) == ["trainer 1", "trainer 2"]
+    for seen in tally.training.values():
+        assert re.match(r"Epoch \d+ of 50 · batch \d+ of 18", seen["started"])  # 4,500 / 256
+        assert re.match(r"(Stopped after|Finished) \d+ of 50 epochs", seen["result"])
+    # ... so neither is still running for the next user of this server: the settings are back.
     page.goto(f"{server_url}/Train")
     expect(page.get_by_role("button", name="Start training")).to_be_visible(timeout=60_000)
-    expect(page.get_by_text("One training runs at a time")).to_have_count(0)
+    expect(page.get_by_text(re.compile("Your ANN is (queued|training)"))).to_have_count(0)
+    assert not TRACEBACK.search(server_log())
+
+
+def test_the_servers_memory_stays_flat_over_consecutive_trainings(server_url, server_log):
+    # Trainings run in Ray's worker processes, so the server keeps none of TensorFlow's memory.
+    # The first training brings in what the server needs once (Ray's client, the data in Ray's
+    # store); from then on each more one must add nothing that stays (bench/load_test.py: 10).
+    settings = Settings(drawers=0, trainers=1, arch="ann", images="1k", epochs=1)
+    report = run_consecutive(server_url, settings, 4)
+    assert report["tally"].errors == []
+    assert len(report["results"]) == 4 and all(r.startswith("Finished 1 epoch in") for r in report["results"])
+    rss = report["rss_kib"]
+    print("server RSS after each training (MiB):", [round(kib / MIB) for kib in rss])
+    assert max(rss[1:]) - rss[1] < 50 * MIB, rss
     assert not TRACEBACK.search(server_log())
 
 

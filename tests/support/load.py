@@ -1,14 +1,16 @@
-"""Many users at once: concurrent headless-browser sessions against one server, one of them training.
+"""Many users at once: concurrent headless-browser sessions against one server, some of them training.
 
 The core of ``bench/load_test.py`` (long form) and ``tests/e2e/test_load.py`` (short form, in CI).
 One Chromium, one browser context (so one Streamlit session) per user, driven concurrently with
 Playwright's async API. Each drawing session replays one-stroke digit templates with the mouse on
 the Draw & Predict page, times the stroke-to-answer latency on the browser's clock (``mouseup`` to
 the Prediction metric appearing, so it includes the canvas's 200 ms send debounce), checks the
-answer is the digit drawn, and clears the canvas; the training session starts a small training on
-the Train page, watches it, and at the end presses Stop and discards the run, leaving the server
-idle. Every wait is bounded: a drawing is started only before the deadline and each wait after
-it has its own timeout.
+answer is the digit drawn, and clears the canvas; each training session starts a small training
+on the Train page (a job in a worker process of the server's Ray), watches it, and at the end
+presses Stop and discards the run, leaving the server idle. :func:`run_consecutive` trains one small
+model after another and reads the server's memory after each: it must stay flat, since trainings
+run in Ray's worker processes and not in the server. Every wait is bounded: a drawing is started
+only before the deadline and each wait after it has its own timeout.
 
 Errors are what a user would call broken: no answer in time, a websocket the server closed, a
 server that stops answering ``/_stcore/health``, a page or console error of the app, an HTTP
@@ -49,7 +51,7 @@ FIRST_LOAD_S = 180.0  # the first script run imports TensorFlow and loads the mo
 SETTLE_MS = 400  # the canvas sends a drawing 200 ms after the pen lifts
 HEALTH_EVERY_S = 2.0
 HEALTH_TIMEOUT_S = 10.0
-TRAINING_START_S = 300.0  # from Start to the first batch on a busy machine (MNIST, model, tracing)
+TRAINING_START_S = 300.0  # from Start to the first batch on a busy machine (Ray, worker, TensorFlow)
 STOP_TIMEOUT_S = 180.0  # the current batch, then testing on 10,000 images and the baseline
 # The frontend first looks for the server under the page's own path (``/Train/_stcore/health``)
 # and falls back to the root: those two 404s are Streamlit's, on every page load, not the app's.
@@ -88,7 +90,7 @@ class Tally:
     errors: list[str] = field(default_factory=list)
     exceptions: list[str] = field(default_factory=list)
     health_checks: int = 0
-    training: dict = field(default_factory=dict)
+    training: dict[str, dict] = field(default_factory=dict)  # per training session
     started: float = field(default_factory=time.monotonic)
 
     def error(self, who: str, what: str) -> None:
@@ -100,7 +102,8 @@ class Tally:
 @dataclass(frozen=True)
 class Settings:
     drawers: int = 3  # sessions that draw and predict
-    train: bool = True  # one more session trains meanwhile
+    train: bool = True  # ``trainers`` more sessions train meanwhile
+    trainers: int = 1  # training sessions (each asks the server's Ray for one CPU share)
     seconds: float = 15.0  # the measured window, after every session has warmed up
     arch: str = "cnn"  # what the training session trains
     images: str = "5k"  # the Train page's "Training images" choice
@@ -293,18 +296,34 @@ class Drawer(Session):
 class Trainer(Session):
     """Starts a small training on the Train page, watches it, then stops and discards it."""
 
-    def __init__(self, browser, url: str, tally: Tally, settings: Settings):
-        super().__init__(browser, url, "trainer", tally, settings)
+    def __init__(self, browser, url: str, tally: Tally, settings: Settings, index: int = 1):
+        super().__init__(browser, url, f"trainer {index}", tally, settings)
         self.started = False
+        self.seen = tally.training.setdefault(self.name, {})
 
     async def setup(self) -> None:
         from playwright.async_api import expect
 
-        s = self.settings
         await self.open("Train")
-        page = self.page
-        start = page.get_by_role("button", name="Start training")
-        await expect(start).to_be_visible(timeout=FIRST_LOAD_S * 1000)
+        await self.configure()
+        await self.page.get_by_role("button", name="Start training").click()
+        self.started = True
+        # Queued while the server's Ray starts (on first use) and the worker loads TensorFlow.
+        # The clock starts once batches run, so every drawing is answered under training load.
+        progress = self.page.get_by_text(re.compile(rf"Epoch \d+ of {self.settings.epochs} · batch \d+"))
+        await expect(progress.or_(self.failure())).to_be_visible(timeout=TRAINING_START_S * 1000)
+        if await self.failure().count():
+            raise RuntimeError(" ".join((await self.failure().first.inner_text()).split()))
+        self.seen["started"] = await self.progress()
+
+    async def configure(self) -> None:
+        """Choose ``Settings``' network, images and epochs on the open Train page's settings."""
+        from playwright.async_api import expect
+
+        s, page = self.settings, self.page
+        await expect(page.get_by_role("button", name="Start training")).to_be_visible(
+            timeout=FIRST_LOAD_S * 1000
+        )
         if s.arch == "ann":
             await page.get_by_text("ANN (dense)").click()
             await expect(page.get_by_role("slider", name="Hidden units per layer")).to_be_visible()
@@ -318,16 +337,26 @@ class Trainer(Session):
         await epochs.press("Enter")
         await expect(page.get_by_text("Trains on")).to_be_visible()
         await self.idle(60)
-        await start.click()
-        self.started = True
-        running = page.get_by_text(f"Your {s.arch.upper()} is training")
-        await expect(running.or_(self.failure())).to_be_visible(timeout=60_000)
-        # The clock starts once batches run, so every drawing is answered under training load.
-        progress = page.get_by_text(re.compile(rf"Epoch \d+ of {s.epochs} · batch \d+"))
-        await expect(progress.or_(self.failure())).to_be_visible(timeout=TRAINING_START_S * 1000)
+
+    async def train_to_the_end(self) -> str:
+        """Start a training with the settings, wait for its end and discard it; its summary line."""
+        from playwright.async_api import expect
+
+        page = self.page
+        await self.configure()
+        await page.get_by_role("button", name="Start training").click()
+        result = page.locator(".st-key-train_result")
+        await expect(result.or_(self.failure())).to_be_visible(
+            timeout=(TRAINING_START_S + STOP_TIMEOUT_S) * 1000
+        )
         if await self.failure().count():
-            raise RuntimeError(" ".join((await self.failure().first.inner_text()).split()))
-        self.tally.training["started"] = await self.progress()
+            text = " ".join((await self.failure().first.inner_text()).split())
+            await page.get_by_role("button", name="Back to the settings").click()
+            raise RuntimeError(text)
+        summary = page.get_by_text(re.compile(r"^(Stopped after|Finished) \d+"))
+        line = " ".join((await summary.first.inner_text()).split())
+        await page.get_by_role("button", name="Discard").click()
+        return line
 
     def failure(self):
         """The Train page's message for a failed job."""
@@ -344,14 +373,14 @@ class Trainer(Session):
                 await self.snapshot()
                 break
             if await self.page.locator(".st-key-train_result").count():
-                self.tally.training["finished_early"] = True
+                self.seen["finished_early"] = True
                 break
             if await self.failure().count():
                 await self.failed(" ".join((await self.failure().first.inner_text()).split()))
                 break
             shown = await self.progress()
             if shown:
-                self.tally.training["last"] = shown
+                self.seen["last"] = shown
 
     async def stop(self) -> None:
         """Stop the training (if it still runs), wait for its result, discard it: the server is idle."""
@@ -369,7 +398,7 @@ class Trainer(Session):
             await page.get_by_role("button", name="Back to the settings").click()
         else:
             summary = page.get_by_text(re.compile(r"^(Stopped after|Finished) \d+"))
-            self.tally.training["result"] = " ".join((await summary.first.inner_text()).split())
+            self.seen["result"] = " ".join((await summary.first.inner_text()).split())
             await page.get_by_role("button", name="Discard").click()
         await expect(page.get_by_role("button", name="Start training")).to_be_visible(timeout=60_000)
         self.started = False
@@ -399,20 +428,22 @@ async def run_load_async(url: str, settings: Settings, server: Server | None = N
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         drawers = [Drawer(browser, url, i + 1, tally, settings) for i in range(settings.drawers)]
-        trainer = Trainer(browser, url, tally, settings) if settings.train else None
-        sessions = [*drawers, *([trainer] if trainer else [])]
+        count = settings.trainers if settings.train else 0
+        trainers = [Trainer(browser, url, tally, settings, i + 1) for i in range(count)]
+        sessions = [*drawers, *trainers]
         try:
-            # Set-up: every page open and warmed up, the training past its first batch.
+            # Set-up: every drawing page open and warmed up (the server's first answers load the
+            # model), then the trainings started and past their first batch (Ray starts then).
             ready = []
-            for session, outcome in zip(
-                sessions, await asyncio.gather(*(s.setup() for s in sessions), return_exceptions=True)
-            ):
-                if not isinstance(outcome, BaseException):
-                    ready.append(session)
-                elif isinstance(outcome, PlaywrightError | RuntimeError | AssertionError):
-                    await session.failed(f"set-up failed: {brief(outcome)}")
-                else:
-                    raise outcome
+            for group in (drawers, trainers):
+                outcomes = await asyncio.gather(*(s.setup() for s in group), return_exceptions=True)
+                for session, outcome in zip(group, outcomes):
+                    if not isinstance(outcome, BaseException):
+                        ready.append(session)
+                    elif isinstance(outcome, PlaywrightError | RuntimeError | AssertionError):
+                        await session.failed(f"set-up failed: {brief(outcome)}")
+                    else:
+                        raise outcome
             rss["warm_kib"] = server.rss_kib() if server else None
             start = time.monotonic()
             phases["set-up"] = start - tally.started
@@ -432,7 +463,7 @@ async def run_load_async(url: str, settings: Settings, server: Server | None = N
                 tally.per_session[drawer.name] = drawer.count
         finally:
             stopping = time.monotonic()
-            if trainer is not None:
+            for trainer in trainers:
                 try:
                     await trainer.stop()
                 except (PlaywrightError, AssertionError) as exc:
@@ -457,16 +488,56 @@ async def run_load_async(url: str, settings: Settings, server: Server | None = N
     }
 
 
+async def run_consecutive_async(url: str, settings: Settings, count: int, server: Server | None) -> dict:
+    from playwright.async_api import Error as PlaywrightError
+    from playwright.async_api import async_playwright
+
+    tally = Tally()
+    rss: list[int] = []
+    results: list[str] = []
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        trainer = Trainer(browser, url, tally, settings)
+        try:
+            await trainer.open("Train")
+            for turn in range(count):
+                try:
+                    results.append(await trainer.train_to_the_end())
+                except (PlaywrightError, RuntimeError, AssertionError) as exc:
+                    await trainer.failed(f"training {turn + 1} of {count}: {brief(exc)}")
+                    await trainer.page.goto(f"{url}/Train")
+                if server is not None:
+                    rss.append(server.rss_kib())
+                    print(
+                        f"  training {turn + 1} of {count}: server RSS {rss[-1] / 1024:.0f} MiB", flush=True
+                    )
+        finally:
+            await trainer.close()
+            await browser.close()
+    return {"tally": tally, "rss_kib": rss, "results": results}
+
+
+def run_consecutive(url: str, settings: Settings, count: int, server: Server | None = None) -> dict:
+    """Train ``count`` models one after another in one session (each to its end, then discarded)
+    and read the server's resident memory after each: ``{"tally", "rss_kib", "results"}``."""
+    server = server or SERVERS.get(url)
+    return _in_own_loop(run_consecutive_async(url, settings, count, server))
+
+
 def run_load(url: str, settings: Settings, server: Server | None = None) -> dict:
     """:func:`run_load_async` in a thread of its own, so that it has its own event loop even when
     the caller's thread runs one (Playwright's sync API does, in the browser tests). The server
     (for its memory and log) is found by URL when it is one started by :mod:`.server`."""
     server = server or SERVERS.get(url)
+    return _in_own_loop(run_load_async(url, settings, server))
+
+
+def _in_own_loop(work_to_do) -> dict:
     outcome: dict = {}
 
     def work() -> None:
         try:
-            outcome["report"] = asyncio.run(run_load_async(url, settings, server))
+            outcome["report"] = asyncio.run(work_to_do)
         except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread below
             outcome["error"] = exc
 
@@ -488,9 +559,10 @@ def summary(report: dict) -> str:
     def ms(value):
         return f"{value:.0f} ms" if value is not None else "–"
 
-    trainer = f" + 1 training a {s.arch.upper()} on {s.images} images" if s.train else ""
+    trainers = s.trainers if s.train else 0
+    trainer = f" + {trainers} training a {s.arch.upper()} on {s.images} images" if trainers else ""
     lines = [
-        f"sessions:         {s.drawers + s.train} ({s.drawers} drawing{trainer})",
+        f"sessions:         {s.drawers + trainers} ({s.drawers} drawing{trainer})",
         f"seconds:          {report['window_s']:.1f} (asked {s.seconds:g})",
         f"predictions:      {t.predictions} ({', '.join(f'{k}: {v}' for k, v in t.per_session.items())})",
         f"wrong answers:    {len(t.wrong)}",
@@ -503,8 +575,8 @@ def summary(report: dict) -> str:
         "phases:           " + ", ".join(f"{k} {v:.0f} s" for k, v in report["phases_s"].items()),
         f"health checks:    {t.health_checks}, server log tracebacks: {report['server_log_tracebacks']}",
     ]
-    if t.training:
-        lines.append("training:         " + "; ".join(f"{k}: {v}" for k, v in t.training.items()))
+    for name, seen in t.training.items():
+        lines.append(f"{name + ':':18}" + "; ".join(f"{k}: {v}" for k, v in seen.items()))
     lines += [f"  wrong: {w}" for w in t.wrong[:10]]
     lines += [f"  error: {e}" for e in t.errors[:10]]
     lines += [f"  exception: {e}" for e in t.exceptions[:10]]

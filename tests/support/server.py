@@ -90,12 +90,17 @@ def rss_kib(pid: int | str = "self") -> int:
 
 
 @contextmanager
-def running_server(timeout: float = 60.0) -> Iterator[Server]:
-    """Serve the app on a free loopback port with the shipped models; yield the :class:`Server`."""
+def running_server(
+    timeout: float = 60.0, models_dir: Path | None = None, env: dict[str, str] | None = None
+) -> Iterator[Server]:
+    """Serve the app on a free loopback port with the shipped models (or the registry in
+    ``models_dir``) and this environment updated with ``env``; yield the :class:`Server`."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", **(env or {}))
     env.pop("DIGIT_MODELS_DIR", None)  # the shipped models in models/
+    if models_dir is not None:
+        env["DIGIT_MODELS_DIR"] = str(models_dir)
     command = [
         sys.executable,
         "-m",
@@ -145,9 +150,10 @@ def running_server(timeout: float = 60.0) -> Iterator[Server]:
 
 
 @contextmanager
-def streamlit_server(timeout: float = 60.0) -> Iterator[str]:
-    """Serve the app on a free loopback port with the shipped models; yield its base URL."""
-    with running_server(timeout) as server:
+def streamlit_server(timeout: float = 60.0, models_dir: Path | None = None) -> Iterator[str]:
+    """Serve the app on a free loopback port with the shipped models (or those in ``models_dir``);
+    yield its base URL."""
+    with running_server(timeout, models_dir) as server:
         yield server.url
 
 
