@@ -16,6 +16,7 @@ import io
 import logging
 import os
 import sqlite3
+import time
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -109,6 +110,20 @@ def _check_label(label: object) -> int:
     return int(label)
 
 
+def _use_wal(conn: sqlite3.Connection, timeout: float) -> None:
+    """Put the file in WAL mode (readers never wait for a writer; it stays so once set). Switching
+    needs the file to itself and SQLite does not wait for that, so a new file that several writers
+    open at once is retried here until ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
 class HandwritingStore:
     """The handwriting set in the SQLite file ``path`` (created on first write)."""
 
@@ -124,7 +139,7 @@ class HandwritingStore:
             if write:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")  # readers never wait for a writer
+            _use_wal(conn, self.timeout)
             conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             if write:
                 conn.execute(SCHEMA)

@@ -30,10 +30,11 @@ def test_a_training_survives_page_switches_and_reloads_and_reports_its_accuracy(
     expect(training).to_be_visible()
 
     # Away to another page and back: the same session finds its job still running.
-    page.get_by_role("link", name="Home", exact=True).click()
+    sidebar = page.get_by_test_id("stSidebarNav")  # Home's cards link to the pages too
+    sidebar.get_by_role("link", name="Home", exact=True).click()
     expect(page.get_by_role("heading", name=re.compile("Digit Lab"))).to_be_visible()
     expect(training).to_have_count(0)
-    page.get_by_role("link", name="Train", exact=True).click()
+    sidebar.get_by_role("link", name="Train", exact=True).click()
     expect(training).to_be_visible()
     expect(page.get_by_role("button", name="Stop")).to_be_visible()
     expect(page.get_by_role("button", name="Start training")).to_have_count(0)

@@ -443,11 +443,11 @@ CORPUS: list[tuple[str, str, int | str, Callable[[], bytes]]] = [
     ("black.png", "all black", "blank: no ink", all_black),
     ("faint.png", "a 3 at 4% contrast, too faint to be ink", "blank: no ink", faint),
     ("shadow.jpg", "blank paper in uneven light", "blank: no ink", shadow_only),
-    ("noise.png", "pure colour noise", "not look like a digit: the ink is scattered", noise_rgb),
+    ("noise.png", "pure colour noise", "not look like a digit: its strokes are far longer", noise_rgb),
     (
         "noise_small.png",
         "64x64 greyscale noise",
-        "not look like a digit: the ink is scattered",
+        "not look like a digit: its strokes are far longer",
         noise_grey_small,
     ),
     ("dust.png", "white paper with dust specks", "not look like a digit: the ink is scattered", dust_specks),
