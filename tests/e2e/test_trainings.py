@@ -42,13 +42,22 @@ def start_ann(page, url: str, epochs: int, name: str) -> None:
     page.get_by_text("ANN (dense)").click()
     expect(page.get_by_role("slider", name="Hidden units per layer")).to_be_visible()
     slider = page.get_by_role("slider", name="Training images")
-    for _ in range(2):  # 20k -> 5k -> 1k
-        slider.press("ArrowLeft")
+    # While others train, the page reruns to show their progress; a setting sent during such a
+    # rerun can be dropped by it (Streamlit's behaviour), so the settings are given until they hold.
+    for _attempt in range(3):
+        wait_idle(page)
+        for _ in range(2):  # 20k -> 5k -> 1k (at 1k, the smallest, a press changes nothing)
+            slider.press("ArrowLeft")
+        page.get_by_role("spinbutton", name="Epochs").fill(str(epochs))
+        page.get_by_role("spinbutton", name="Epochs").press("Enter")
+        page.get_by_role("textbox", name="Your name (optional)").fill(name)
+        page.get_by_role("textbox", name="Your name (optional)").press("Enter")
+        try:
+            expect(page.get_by_text("Trains on 900 images, validates on 100")).to_be_visible()
+            break
+        except AssertionError:
+            continue
     expect(slider).to_have_attribute("aria-valuetext", "1k")
-    page.get_by_role("spinbutton", name="Epochs").fill(str(epochs))
-    page.get_by_role("spinbutton", name="Epochs").press("Enter")
-    page.get_by_role("textbox", name="Your name (optional)").fill(name)
-    page.get_by_role("textbox", name="Your name (optional)").press("Enter")
     expect(page.get_by_text("Trains on 900 images, validates on 100")).to_be_visible()
     start.click()
     expect(page.get_by_text(re.compile("Your ANN is (queued|training)"))).to_be_visible()
