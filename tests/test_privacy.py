@@ -3,22 +3,19 @@ stop or save person A's handwriting samples, saved runs or trainings, even knowi
 names; the shipped models are shared and read-only; the single-person app keeps its old places."""
 
 import io
-import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from digit_core import registry
 from digit_core.config import ANNConfig, TrainConfig
-from digit_core.handwriting import DB_ENV
 from digit_core.jobs import FAILED, FINISHED, BusyError, Runner
 from digit_core.jobstore import JobStore
 from digit_core.models import build_ann
-from digit_core.workspace import LOCAL, USERS_DIR_ENV, Workspace, check_owner, for_person, owner_id
+from digit_core.workspace import LOCAL, Workspace, check_owner, for_person, owner_id
+from tests.support.helpers import fresh_places
 from tests.support.jobs import Gated, tiny_mnist
 
-ROOT = Path(__file__).resolve().parent.parent
 ISSUER = "https://idp.example"
 WAIT_S = 240
 
@@ -32,14 +29,7 @@ def image(value: int) -> np.ndarray:
 @pytest.fixture
 def people(tmp_path, monkeypatch):
     """Alice and Bob, signed in with one provider; the shipped models shared in ``models/``."""
-    shared = tmp_path / "models"
-    shared.mkdir()
-    for name in registry.SHIPPED:
-        for suffix in (".keras", ".json"):
-            shutil.copy(ROOT / "models" / f"{name}{suffix}", shared / f"{name}{suffix}")
-    monkeypatch.setenv(registry.MODELS_DIR_ENV, str(shared))
-    monkeypatch.setenv(USERS_DIR_ENV, str(tmp_path / "users"))
-    monkeypatch.setenv(DB_ENV, str(tmp_path / "single.sqlite"))
+    fresh_places(tmp_path, monkeypatch)
     return for_person(ISSUER, "alice-sub", "Alice"), for_person(ISSUER, "bob-sub", "Bob")
 
 

@@ -5,26 +5,22 @@ in the URL; without sign-in configured the app says it is a single-person app wh
 from another machine."""
 
 import dataclasses
-import shutil
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from digit_core import jobs, registry
+from digit_core import jobs
 from digit_core.config import ANNConfig
-from digit_core.handwriting import DB_ENV
 from digit_core.jobs import FINISHED, Runner, Snapshot
 from digit_core.jobstore import JobStore
 from digit_core.models import build_ann
-from digit_core.workspace import USERS_DIR_ENV, for_person
-from tests.support.helpers import ENTRY, block, elements, script
+from digit_core.workspace import for_person
+from tests.support.helpers import ENTRY, block, elements, fresh_places, script
 from ui.identity import SINGLE_PERSON_NOTICE, loopback
 from ui.navigation import DRAW, HANDWRITING, TRAIN
 
-ROOT = Path(__file__).resolve().parent.parent
 ISSUER = "https://idp.example"
 ALICE = {
     "is_logged_in": True,
@@ -41,14 +37,7 @@ SIGNED_OUT = {"is_logged_in": False}  # what st.user holds when [auth] is config
 def place(tmp_path, monkeypatch):
     """Shared models, people's folders, the single-person set and the trainings' records, all
     in a fresh folder; the Train page's runner reads those records."""
-    shared = tmp_path / "models"
-    shared.mkdir()
-    for name in registry.SHIPPED:
-        for suffix in (".keras", ".json"):
-            shutil.copy(ROOT / "models" / f"{name}{suffix}", shared / f"{name}{suffix}")
-    monkeypatch.setenv(registry.MODELS_DIR_ENV, str(shared))
-    monkeypatch.setenv(USERS_DIR_ENV, str(tmp_path / "users"))
-    monkeypatch.setenv(DB_ENV, str(tmp_path / "single.sqlite"))
+    fresh_places(tmp_path, monkeypatch)
     runner = Runner(JobStore(tmp_path / "jobs"))
     monkeypatch.setattr(jobs, "RUNNER", runner)
     return runner

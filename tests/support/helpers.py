@@ -2,12 +2,15 @@
 writing MNIST files."""
 
 import gzip
+import shutil
 import struct
 from pathlib import Path
 
 import numpy as np
 
-from digit_core import data
+from digit_core import data, registry
+from digit_core.handwriting import DB_ENV
+from digit_core.workspace import USERS_DIR_ENV
 from ui.navigation import PageSpec
 
 ROOT = Path(__file__).resolve().parents[2]  # the project: Home.py, app_pages/, models/
@@ -46,3 +49,16 @@ def block(at, key: str):
         if getattr(candidate, "key", None) == key:
             return candidate
     raise AssertionError(f"no container with key {key!r}")
+
+
+def fresh_places(folder: Path, monkeypatch) -> None:
+    """A server's places in ``folder``: a copy of the shipped models shared by all, people's
+    folders, and the single-person handwriting set."""
+    shared = folder / "models"
+    shared.mkdir()
+    for name in registry.SHIPPED:
+        for suffix in (".keras", ".json"):
+            shutil.copy(registry.PROJECT_MODELS_DIR / f"{name}{suffix}", shared / f"{name}{suffix}")
+    monkeypatch.setenv(registry.MODELS_DIR_ENV, str(shared))
+    monkeypatch.setenv(USERS_DIR_ENV, str(folder / "users"))
+    monkeypatch.setenv(DB_ENV, str(folder / "single.sqlite"))

@@ -152,20 +152,8 @@ def place(
     drawings: ``style.aspect`` is taken as 1 for them, a letter keeps ``style.aspect``)."""
     if name not in TEMPLATES:
         raise ValueError(f"unknown non-digit {name!r}; known: {sorted(TEMPLATES)}")
-    variants = TEMPLATES[name]
-    template = variants[min(int(style.variant * len(variants)), len(variants) - 1)]
-    h = style.height * style.size
-    w = h * (style.aspect if name.startswith("letter") else 1.0)
-    cx, cy = style.centre[0] * style.size, style.centre[1] * style.size
-    placed = []
-    for stroke in template:
-        points = np.array(stroke, dtype=np.float64)
-        if style.jitter and rng is not None:
-            points = points + rng.normal(0, style.jitter, points.shape)
-        x = cx + (points[:, 0] - 0.5) * w + style.slant * (0.5 - points[:, 1]) * h
-        y = cy + (points[:, 1] - 0.5) * h
-        placed.append(list(zip(x.tolist(), y.tolist())))
-    return placed
+    aspect = style.aspect if name.startswith("letter") else 1.0
+    return strokes.place_template(TEMPLATES[name], style, aspect, rng)
 
 
 def draw(

@@ -98,10 +98,17 @@ def place(digit: int, style: Style = Style(), rng: np.random.Generator | None = 
     """The strokes of ``digit`` in canvas pixel coordinates for ``style``."""
     if digit not in TEMPLATES:
         raise ValueError(f"digit must be 0..9, got {digit!r}")
-    variants = TEMPLATES[digit]
+    return place_template(TEMPLATES[digit], style, style.aspect, rng)
+
+
+def place_template(
+    variants: list, style: Style, aspect: float, rng: np.random.Generator | None
+) -> list[Stroke]:
+    """One of ``variants`` (templates of strokes in a unit square; ``style.variant`` picks it) in
+    canvas pixel coordinates for ``style``, ``aspect`` wide per unit of height."""
     template = variants[min(int(style.variant * len(variants)), len(variants) - 1)]
     h = style.height * style.size
-    w = h * style.aspect
+    w = h * aspect
     cx, cy = style.centre[0] * style.size, style.centre[1] * style.size
     strokes = []
     for stroke in template:
