@@ -6,6 +6,7 @@ of Keras' state after each script run has nothing of theirs to break)."""
 import ast
 import logging
 import re
+import sys
 
 from streamlit.testing.v1 import AppTest
 
@@ -71,6 +72,7 @@ def test_the_entry_point_alone_sets_up_the_app_and_calls_st_navigation():
     assert len(calls(entry, "navigation")) == 1 and len(calls(entry, "set_page_config")) == 1
     assert len(calls(entry, "account_ui")) == 1  # who is signed in, or the sign-in page, once
     assert len(calls(entry, "send_library_logs_to_stderr")) == 1
+    assert len(calls(entry, "quiet_browser_disconnects")) == 1
     for path in python_files():
         if path != entry:  # must not: configure the page again, or declare pages, elsewhere
             assert calls(path, "set_page_config") == [] and calls(path, "navigation") == [], path
@@ -104,6 +106,35 @@ def test_the_app_sends_the_librarys_log_to_stderr_once(monkeypatch, capsys):
     assert first is again and library.handlers.count(first) == 1
     logging.getLogger("digit_core.jobs").info("job abc finished")
     assert " INFO digit_core.jobs: job abc finished" in capsys.readouterr().err
+
+
+def _uvicorn_error(error: BaseException) -> logging.LogRecord:
+    try:
+        raise error
+    except BaseException:
+        return logging.getLogger("uvicorn.error").makeRecord(
+            "uvicorn.error", logging.ERROR, __file__, 1, "Exception in ASGI application\n", (), sys.exc_info()
+        )
+
+
+def test_a_browser_leaving_while_its_socket_opens_is_one_log_line_and_other_errors_keep_theirs(monkeypatch):
+    from starlette.websockets import WebSocketDisconnected
+
+    uvicorn = logging.getLogger("uvicorn.error")
+    monkeypatch.setattr(uvicorn, "filters", list(uvicorn.filters))
+    quiet = logs.quiet_browser_disconnects()
+    assert logs.quiet_browser_disconnects() is quiet and uvicorn.filters.count(quiet) == 1
+
+    try:  # as Streamlit 1.67 does it: the disconnect, then a second close while handling it
+        raise WebSocketDisconnected('WebSocket is not connected. Need to call "accept" first.')
+    except WebSocketDisconnected:
+        left = _uvicorn_error(WebSocketDisconnected('Cannot call "send" once a close message has been sent.'))
+    assert quiet.filter(left) and left.exc_info is None and left.levelno == logging.INFO
+    assert "browser left" in left.getMessage() and "Traceback" not in logging.Formatter().format(left)
+
+    broken = _uvicorn_error(ValueError("a real bug"))
+    assert quiet.filter(broken) and broken.levelno == logging.ERROR
+    assert "Traceback (most recent call last)" in logging.Formatter().format(broken)
 
 
 def test_each_page_has_its_own_browser_tab_title():

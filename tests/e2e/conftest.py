@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from digit_core.handwriting import DB_ENV
+from tests.support.browser import new_context
 from tests.support.server import CHROMIUM_ARGS, ROOT, SERVERS, ServerError, streamlit_server
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -90,8 +91,7 @@ def browser(chromium_path):
 @pytest.fixture
 def page(browser):
     """A fresh browser context and page (so a fresh Streamlit session) for each test."""
-    context = browser.new_context(viewport=VIEWPORT)
-    context.set_default_timeout(30_000)
+    context = new_context(browser, viewport=VIEWPORT)
     page = context.new_page()
     yield page
     context.close()

@@ -25,6 +25,7 @@ from tests.support.browser import (
     canvas,
     draw,
     expect,
+    new_context,
     open_draw_page,
     settled_metric,
     wait_idle,
@@ -99,7 +100,7 @@ def touch(cdp, kind: str, x: float | None = None, y: float | None = None) -> Non
 
 def test_a_digit_drawn_with_a_finger_is_predicted(browser, server_url):
     # A touch screen: real touch events from the browser's input pipeline, no mouse at all.
-    context = browser.new_context(viewport={"width": 1000, "height": 1000}, has_touch=True)
+    context = new_context(browser, viewport={"width": 1000, "height": 1000}, has_touch=True)
     page = context.new_page()
     try:
         open_draw_page(page, server_url)
@@ -229,8 +230,7 @@ def test_at_desktop_size_the_canvas_buttons_show_without_hover_and_cover_no_capt
 
 @pytest.fixture
 def phone(browser):
-    context = browser.new_context(viewport=PHONE, has_touch=True, is_mobile=True)
-    context.set_default_timeout(30_000)
+    context = new_context(browser, viewport=PHONE, has_touch=True, is_mobile=True)
     page = context.new_page()
     yield page
     context.close()

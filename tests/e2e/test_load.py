@@ -25,6 +25,7 @@ from tests.support.browser import (
     assert_no_exception,
     draw,
     expect,
+    new_context,
     open_draw_page,
     settled_metric,
     wait_idle,
@@ -61,8 +62,7 @@ def server_log(server_url):
 
 
 def new_page(browser, **options):
-    context = browser.new_context(viewport=VIEWPORT, **options)
-    context.set_default_timeout(30_000)
+    context = new_context(browser, viewport=VIEWPORT, **options)
     return context, context.new_page()
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from digit_core.handwriting import DB_ENV
-from tests.support.browser import EXCEPTION, FIRST_LOAD_MS, expect, wait_idle
+from tests.support.browser import EXCEPTION, FIRST_LOAD_MS, expect, new_context, wait_idle
 from tests.support.server import running_server
 from ui.navigation import APP_NAME, HANDWRITING, HOME, PAGES, tab_title
 
@@ -58,7 +58,7 @@ def test_a_page_url_opened_first_on_a_fresh_server_opens_without_a_page_not_foun
     # multipage one (a pages/ folder): then it looked the URL up among that folder's files first.
     monkeypatch.setenv(DB_ENV, str(handwriting_db))
     with running_server(60) as server:
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        context = new_context(browser, viewport={"width": 1400, "height": 1000})
         try:
             page = context.new_page()
             page.goto(f"{server.url}/{HANDWRITING.url_path}")

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.support.browser import wait_idle
+from tests.support.browser import new_context, wait_idle
 from tests.support.server import SERVERS, ServerError, healthy, running_server
 from tests.support.sockets import descendants
 
@@ -29,8 +29,7 @@ WORKER_TITLE = "ray::TrainingWorker"  # how Ray names an actor's process
 
 
 def new_page(browser):
-    context = browser.new_context(viewport=VIEWPORT)
-    context.set_default_timeout(30_000)
+    context = new_context(browser, viewport=VIEWPORT)
     return context, context.new_page()
 
 

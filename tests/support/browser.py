@@ -14,6 +14,7 @@ expect = pytest.importorskip("playwright.sync_api", reason="browser tests need p
 
 FIRST_LOAD_MS = 90_000  # the first script run imports TensorFlow and loads the model
 ANSWER_MS = 30_000
+NAVIGATION_MS = 120_000
 RESET = 'button[title="Reset canvas & history"]'
 EXCEPTION = '[data-testid="stException"]'
 PROMPT = "Draw a digit on the canvas"
@@ -22,6 +23,15 @@ SINGLE_VALUE = f'{SINGLE} [data-testid="stMetricValue"]'
 NUMBER = ".st-key-number"
 # Digit templates as a person would draw them on the 280 px canvas with the page's default 18 px pen.
 STYLE = strokes.Style(size=280, height=0.7, width=18)
+
+
+def new_context(browser, **options):
+    """A fresh browser context (so fresh Streamlit sessions) with the tests' time limits: 30 s for
+    an action, 120 s to open a page (a page's first load on a 2-core box while trainings run)."""
+    context = browser.new_context(**options)
+    context.set_default_timeout(30_000)
+    context.set_default_navigation_timeout(NAVIGATION_MS)
+    return context
 
 
 def canvas(page, key: str):
