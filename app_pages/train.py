@@ -11,11 +11,13 @@ import streamlit as st
 
 from digit_core import registry
 from digit_core.config import ANNConfig, AugmentConfig, CNNConfig, TrainConfig, model_config_from_dict
+from digit_core.estimate import estimate, past_run
 from digit_core.finetune import FineTuneSpec, plan
 from digit_core.handwriting import HandwritingError
 from digit_core.jobs import (
     CANCELLED,
     FAILED,
+    FINISHED,
     LOADING,
     LOST,
     NAME_PLACEHOLDER,
@@ -24,14 +26,15 @@ from digit_core.jobs import (
     STOPPED,
     TESTING,
     BusyError,
+    describe_settings,
     format_duration,
-    ordinal,
 )
-from ui.charts import batch_loss_chart, epoch_chart
+from digit_core.watching import lap, verdict
 from ui.identity import workspace
 from ui.navigation import TRAIN
 from ui.resources import default_index, train_data_ui, usable_model_names
 from ui.text import plain
+from ui.watch import confusion_ui, curves_ui, progress_ui, strip_ui
 
 ARCH_LABELS = {"cnn": "CNN (convolutional)", "ann": "ANN (dense)"}
 SUBSETS = {"1k": 1000, "5k": 5000, "20k": 20000, "all": None}
@@ -206,31 +209,51 @@ def settings_ui(mnist) -> None:
     available = len(mnist.train_images)
     chosen = min(SUBSETS[subset] or available, available)
     n_val = round(chosen * split / 100)
+    train_config = TrainConfig(
+        epochs=int(epochs),
+        batch_size=batch_size,
+        learning_rate=learning_rate,
+        optimizer=optimizer,
+        augment=AugmentConfig() if augment else None,
+        validation_size=n_val,
+        limit=chosen - n_val,
+        seed=int(seed),
+    )
+    # The network on show, and the other one with its defaults for a race.
+    cnn = CNNConfig(width=width, dropout=dropout) if arch == "cnn" else CNNConfig()
+    ann = ANNConfig(units=(units, units), dropout=dropout) if arch == "ann" else ANNConfig()
+    model_config = cnn if arch == "cnn" else ann
     st.caption(
         f"Trains on **{chosen - n_val:,}** images, validates on **{n_val:,}**, then tests on "
         f"the **{len(mnist.test_images):,}** test images."
     )
-    if not st.button("Start training", type="primary", key="train_start"):
-        return
-    start_job(
-        lambda: (
-            CNNConfig(width=width, dropout=dropout)
-            if arch == "cnn"
-            else ANNConfig(units=(units, units), dropout=dropout),
-            TrainConfig(
-                epochs=int(epochs),
-                batch_size=batch_size,
-                learning_rate=learning_rate,
-                optimizer=optimizer,
-                augment=AugmentConfig() if augment else None,
-                validation_size=n_val,
-                limit=chosen - n_val,
-                seed=int(seed),
-            ),
-            None,
-        ),
-        mnist,
-        owner,
+    st.caption(estimate_text(model_config, train_config, chosen - n_val))
+    start_column, race_column = st.columns([1, 3])
+    if start_column.button("Start training", type="primary", key="train_start"):
+        start_job(lambda: (model_config, train_config, None), mnist, owner)
+    if race_column.button(
+        "Race ANN vs CNN",
+        key="train_race",
+        help="Trains both networks at once on the same images with the same seed, on shared charts. "
+        f"The {'ANN' if arch == 'cnn' else 'CNN'} gets its default shape.",
+    ):
+        start_race([cnn, ann], train_config, mnist, owner)
+
+
+def estimate_text(model_config, train_config: TrainConfig, n_train: int) -> str:
+    """How long the run will take, at most (early stopping can end it sooner)."""
+    past = [
+        pair
+        for snap in RUNNER.history(me.owner)
+        if snap.state in (FINISHED, STOPPED) and not snap.base_model
+        for pair in [past_run(snap.settings, len(snap.history), snap.training_seconds)]
+        if pair is not None
+    ]
+    guess = estimate(model_config, train_config, n_train, train_config.validation_size, past)
+    basis = "this server's past trainings" if guess.calibrated else "a 2-core benchmark"
+    return (
+        f"Estimated time: **about {format_duration(guess.seconds)}** from Start to result, of which "
+        f"{format_duration(guess.training_seconds)} training (from {basis})."
     )
 
 
@@ -255,8 +278,16 @@ def start_job(configure, mnist, owner: str) -> None:
     except (ValueError, KeyError, registry.ModelError) as exc:
         st.error(f"Cannot train with these settings: {plain(exc)}")
         return
+    job = launch(model_config, train_config, mnist, owner, spec)
+    if job is not None:
+        remember(job)
+        st.rerun()
+
+
+def launch(model_config, train_config, mnist, owner: str, spec=None):
+    """One job started for this person, or None with the reason shown."""
     try:
-        job = RUNNER.start(
+        return RUNNER.start(
             model_config,
             train_config,
             mnist,
@@ -267,8 +298,22 @@ def start_job(configure, mnist, owner: str) -> None:
         )
     except (BusyError, registry.ModelError, ValueError) as exc:
         st.warning(f"Not started: {plain(exc)}.")
-        return
-    remember(job)
+        return None
+
+
+def start_race(configs, train_config: TrainConfig, mnist, owner: str) -> None:
+    """Start one job per model config on the same images and seed; both or neither."""
+    started = []
+    for model_config in configs:
+        job = launch(model_config, train_config, mnist, owner)
+        if job is None:
+            for other in started:
+                other.stop()
+                RUNNER.forget(other.id, me.owner)
+            return
+        started.append(job)
+    st.session_state.train_race_jobs = [job.id for job in started]
+    st.query_params["race"] = ",".join(job.id for job in started)
     st.rerun()
 
 
@@ -361,65 +406,6 @@ def fine_tune_ui(mnist) -> None:
     start_job(configure, mnist, owner)
 
 
-def progress_ui(snap) -> None:
-    if snap.state == QUEUED and snap.waiting_for == "engine":
-        st.progress(0.0, text="Starting the training engine (Ray)…")
-    elif snap.state == QUEUED:
-        st.progress(
-            0.0,
-            text=(
-                f"Queued, {ordinal(snap.queue_position or 1)} in line: every CPU for training is "
-                f"busy, and it starts when a training ahead of it ends "
-                f"({format_duration(snap.elapsed)} waiting so far)."
-            ),
-        )
-    elif snap.state == LOADING:
-        st.progress(0.0, text="Starting: a worker process loads TensorFlow and the data…")
-    elif snap.state == TESTING:
-        st.progress(1.0, text=f"Testing on the test set… ({format_duration(snap.elapsed)} so far)")
-    elif snap.batch == 0:
-        st.progress(0.0, text="Building the model and starting the first epoch…")
-    else:
-        left = f"about {format_duration(snap.eta)} left" if snap.eta is not None else "estimating the rest"
-        st.progress(
-            snap.fraction,
-            text=(
-                f"Epoch {snap.epoch} of {snap.epochs} · batch {snap.batch} of {snap.batches} · "
-                f"{format_duration(snap.elapsed)} elapsed · {left}"
-            ),
-        )
-
-
-def curves_ui(snap) -> None:
-    """Live or final: smoothed per-batch loss, per-epoch curves and the table of epochs."""
-    batch_column, loss_column, accuracy_column = st.columns(3)
-    if snap.batch_losses:
-        batch_column.altair_chart(
-            batch_loss_chart(snap.batch_steps, snap.batch_losses, snap.batches), width="stretch"
-        )
-    if snap.history:
-        loss_column.altair_chart(epoch_chart(snap.history, "loss"), width="stretch")
-        accuracy_column.altair_chart(epoch_chart(snap.history, "accuracy"), width="stretch")
-    else:
-        loss_column.caption("Per-epoch training and validation curves appear when the first epoch ends.")
-    if snap.history:
-        epochs = pd.DataFrame(snap.history).drop(columns="epochs")
-        with st.container(key="train_epoch_table"):
-            st.dataframe(
-                epochs,
-                hide_index=True,
-                width="stretch",
-                column_config={
-                    "loss": st.column_config.NumberColumn(format="%.4f"),
-                    "accuracy": st.column_config.NumberColumn(format="percent"),
-                    "val_loss": st.column_config.NumberColumn("validation loss", format="%.4f"),
-                    "val_accuracy": st.column_config.NumberColumn("validation accuracy", format="percent"),
-                    "learning_rate": st.column_config.NumberColumn("learning rate", format="%.2e"),
-                    "elapsed": st.column_config.NumberColumn("elapsed s", format="%.1f"),
-                },
-            )
-
-
 def live_ui(job) -> None:
     """Redrawn every second while the job runs; a full rerun shows the result when it ends."""
     snap = job.snapshot()
@@ -428,10 +414,15 @@ def live_ui(job) -> None:
     with st.container(key="train_live"):
         what = f"fine-tuning of {plain(snap.base_model)}" if snap.base_model else snap.arch.upper()
         st.subheader(f"Your {what} is {'queued' if snap.state == QUEUED else 'training'}")
-        st.caption(" · ".join(f"{key}: {value}" for key, value in snap.settings.items()))
+        st.caption(describe_settings(snap.settings))
         progress_ui(snap)
         if snap.stopping:
-            st.info("Stopping after the current batch; the best weights so far are kept.")
+            st.info(
+                "Stopping after the current batch; the best weights so far are kept."
+                if snap.history
+                else "Stopping after the current batch; no epoch has ended yet, so the weights at "
+                "the stop will be tested."
+            )
         elif st.button(
             "Stop",
             key="train_stop",
@@ -440,7 +431,17 @@ def live_ui(job) -> None:
         ):
             job.stop()
             st.rerun()
-        curves_ui(snap)
+        curves_ui({snap.arch.upper(): snap})
+        watch_ui(snap)
+
+
+def watch_ui(snap) -> None:
+    """The strip of test digits beside the latest validation confusion matrix."""
+    strip, confusion = st.columns([3, 2])
+    with strip:
+        strip_ui(snap)
+    with confusion:
+        confusion_ui(snap)
 
 
 def result_ui(job, snap) -> None:
@@ -461,7 +462,12 @@ def result_ui(job, snap) -> None:
             let_go()
         return
     best = f" (best epoch: {snap.best_epoch})" if snap.best_epoch else ""
-    if snap.state == STOPPED:
+    if snap.state == STOPPED and not snap.history:
+        st.warning(
+            f"Stopped during the first of {snap.epochs} epochs, before any epoch was validated: "
+            "the weights as they were at the stop were tested."
+        )
+    elif snap.state == STOPPED:
         st.warning(
             f"Stopped after {len(snap.history)} of {snap.epochs} epochs; the best weights so far "
             f"were kept and tested{best}."
@@ -477,7 +483,9 @@ def result_ui(job, snap) -> None:
             fine_tune_result_ui(snap)
         else:
             new_model_result_ui(snap)
-    curves_ui(snap)
+    st.caption(describe_settings(snap.settings))
+    curves_ui({snap.arch.upper(): snap})
+    watch_ui(snap)
     if snap.can_save:
         save_ui(job, snap)
     else:
@@ -645,6 +653,98 @@ def runs_ui() -> None:
         st.rerun()
 
 
+def race_ids() -> list[str]:
+    """The ids of the race this session follows: in its state, or in the URL after a reload."""
+    found = st.session_state.get("train_race_jobs") or st.query_params.get("race", "").split(",")
+    return [one for one in found if one]
+
+
+def drop_race(discard: bool = True) -> None:
+    ids = race_ids()
+    st.session_state.pop("train_race_jobs", None)
+    if "race" in st.query_params:
+        del st.query_params["race"]
+    if discard:
+        for one in ids:
+            RUNNER.forget(one, me.owner)
+
+
+def my_race() -> list | None:
+    """The race's two jobs if both are this person's; else say so once."""
+    ids = race_ids()
+    if not ids:
+        return None
+    found = [RUNNER.get(one, me.owner) for one in ids]
+    if len(found) != 2 or any(job is None for job in found):
+        st.warning("That race is not one of yours on this server, or too old to be kept.")
+        drop_race(discard=False)
+        return None
+    return found
+
+
+def race_live_ui(jobs: list) -> None:
+    """Both trainings side by side, redrawn every second; their curves share the charts."""
+    snaps = {snap.arch.upper(): snap for snap in (job.snapshot() for job in jobs)}
+    if not any(snap.running for snap in snaps.values()):
+        st.rerun()
+    with st.container(key="train_race_live"):
+        st.subheader(" vs ".join(snaps) + ": the race is on")
+        for column, snap in zip(st.columns(2), snaps.values()):
+            with column:
+                st.markdown(f"**{snap.arch.upper()}**: {STATES.get(snap.state, snap.state)}")
+                st.caption(describe_settings(snap.settings))
+                progress_ui(snap)
+                strip_ui(snap, key=f"train_strip_{snap.arch}")
+        if st.button("Stop both", key="train_race_stop", help="Each keeps its best weights so far."):
+            for job in jobs:
+                job.stop()
+            st.rerun()
+        curves_ui(snaps)
+
+
+def race_result_ui(jobs: list) -> None:
+    """Who reached what, and when; then either run can be opened to be saved."""
+    snaps = {snap.arch.upper(): snap for snap in (job.snapshot() for job in jobs)}
+    laps = [
+        lap(snap.arch, snap.history, snap.test_accuracy, snap.training_seconds) for snap in snaps.values()
+    ]
+    with st.container(key="train_race_result"):
+        st.subheader("How the race ended")
+        st.success(verdict(laps))
+        rows = [
+            {
+                "network": one.arch.upper(),
+                "state": STATES.get(snap.state, snap.state),
+                "test accuracy": one.test_accuracy,
+                "training time": format_duration(one.seconds),
+                "epochs": one.epochs,
+                "best validation accuracy": one.best_val_accuracy,
+                "reached after": format_duration(one.best_val_at),
+            }
+            for one, snap in zip(laps, snaps.values())
+        ]
+        percent = st.column_config.NumberColumn(format="percent")
+        st.dataframe(
+            pd.DataFrame(rows),
+            hide_index=True,
+            width="stretch",
+            column_config={"test accuracy": percent, "best validation accuracy": percent},
+        )
+    curves_ui(snaps)
+    for column, snap in zip(st.columns(2), snaps.values()):
+        with column:
+            strip_ui(snap, key=f"train_strip_{snap.arch}")
+    buttons = st.columns(3)
+    for button, job, snap in zip(buttons, jobs, snaps.values()):
+        if button.button(f"Open the {snap.arch.upper()}'s run", key=f"train_open_{snap.arch}"):
+            drop_race(discard=False)  # the other stays in the list of trainings
+            remember(job)
+            st.rerun()
+    if buttons[2].button("Back to the settings", key="train_race_back", help="Neither model is kept."):
+        drop_race()
+        st.rerun()
+
+
 def history_ui() -> None:
     """This person's trainings, newest first, as they are now or ended (also across restarts)."""
     found = RUNNER.history(me.owner)
@@ -692,8 +792,15 @@ def history_ui() -> None:
 notice = st.session_state.pop("train_notice", None)
 if notice:
     st.success(notice)
-mine = my_job()
-if mine is not None:
+race = my_race()
+mine = None if race else my_job()
+if race is not None:
+    st.query_params["race"] = ",".join(job.id for job in race)
+    if any(job.snapshot().running for job in race):
+        st.fragment(run_every=REFRESH_S)(race_live_ui)(race)
+    else:
+        race_result_ui(race)
+elif mine is not None:
     remember(mine)
     snap = mine.snapshot()
     if snap.running:

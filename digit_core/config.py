@@ -23,6 +23,11 @@ class ANNConfig:
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
 
+    def multiply_adds(self) -> int:
+        """Multiply-adds of one image's forward pass (the dense layers' weights)."""
+        sizes = (28 * 28, *self.units, 10)
+        return sum(a * b for a, b in zip(sizes, sizes[1:]))
+
 
 @dataclass(frozen=True)
 class CNNConfig:
@@ -70,6 +75,18 @@ class CNNConfig:
 
     def kernels(self) -> tuple[int, ...]:
         return (self.first_kernel,) + (3,) * (len(self.filters) - 1)
+
+    def multiply_adds(self) -> int:
+        """Multiply-adds of one image's forward pass: the convolutions and the dense head."""
+        total, size, channels = 0, 28, 1
+        for filters, kernel in zip(self.block_filters(), self.kernels()):
+            for _ in range(self.convs_per_block):
+                if self.padding == "valid":
+                    size -= kernel - 1
+                total += size * size * kernel * kernel * channels * filters
+                channels = filters
+            size //= 2
+        return total + size * size * channels * self.dense_units + self.dense_units * 10
 
     def feature_size(self) -> int:
         """Side in pixels of the last block's output for a 28x28 input (< 1: does not fit)."""

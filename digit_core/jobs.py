@@ -171,6 +171,42 @@ def settings_of(model_config: ModelConfig, train_config: TrainConfig) -> dict:
     }
 
 
+OPTIMIZERS = {"adam": "Adam", "sgd": "SGD with momentum", "rmsprop": "RMSprop"}
+
+
+def _count(n: int, thing: str) -> str:
+    return f"{n:,} {thing}{'' if n == 1 else 's'}"
+
+
+def describe_settings(settings: dict) -> str:
+    """A run's settings (as :func:`settings_of` gives them) in plain words, for the page."""
+    arch = str(settings.get("architecture", "")).upper()
+    if arch == "CNN":
+        filters = [max(1, round(f * settings.get("width", 1.0))) for f in settings.get("filters", [])]
+        network = f"CNN with {' then '.join(map(str, filters))} filters" if filters else "CNN"
+        if settings.get("dense_units"):
+            network += f" and a dense layer of {settings['dense_units']:,}"
+    else:
+        units = settings.get("units") or []
+        network = f"ANN with {_count(len(units), 'hidden layer')} of {units[0]:,} units" if units else "ANN"
+    images = settings.get("training images")
+    dropout = settings.get("dropout") or 0.0
+    parts = [
+        network,
+        f"{_count(settings.get('epochs', 1), 'epoch')} over "
+        + (f"{images:,} training images" if images else "all the training images"),
+        f"{settings.get('validation images', 0):,} held out to validate",
+        f"batches of {settings.get('batch size')}",
+        f"learning rate up to {settings.get('learning rate', 0):g} ("
+        + OPTIMIZERS.get(settings.get("optimizer", ""), str(settings.get("optimizer")))
+        + ")",
+        f"dropout {dropout:.0%}" if dropout else "no dropout",
+        "augmented images" if settings.get("augmentation") else "no augmentation",
+        f"seed {settings.get('seed', 0)}",
+    ]
+    return " · ".join(parts)
+
+
 def train_command(model_config: ModelConfig, train_config: TrainConfig, name: str) -> list[str]:
     """The ``python -m digit_core train`` command line that trains the same model."""
     args = [

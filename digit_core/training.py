@@ -50,9 +50,22 @@ class EpochProgress:
     val_accuracy: float | None
     learning_rate: float
     elapsed: float
+    # rows true digit, columns predicted, on the validation images; not part of a card's history
+    val_confusion: list[list[int]] | None = None
 
     def as_dict(self) -> dict:
-        return dict(self.__dict__)
+        return {key: value for key, value in self.__dict__.items() if key != "val_confusion"}
+
+
+@dataclass(frozen=True)
+class Watch:
+    """A few fixed images the model reads while it trains, about every ``every_s`` seconds and at
+    each epoch's end: ``report(epoch, step, probabilities)`` gets the 1-based epoch, the global batch
+    number and the ``(N, 10)`` probabilities."""
+
+    images: np.ndarray  # (N, 28, 28) uint8
+    report: Callable[[int, int, np.ndarray], None]
+    every_s: float = 1.0
 
 
 @dataclass
@@ -106,6 +119,7 @@ class _Progress(keras.callbacks.Callback):
         on_batch: Callable[[BatchProgress], None] | None,
         on_epoch: Callable[[EpochProgress], None] | None,
         cancel: threading.Event | None,
+        watch: Watch | None = None,
     ) -> None:
         super().__init__()
         self.epochs, self.batches, self.patience = epochs, batches, patience
@@ -119,6 +133,10 @@ class _Progress(keras.callbacks.Callback):
         self.cancelled = self.stopped_early = False
         self.epoch = 0
         self.start = time.perf_counter()
+        self.watch = watch
+        self.watched_at = -np.inf
+        if watch is not None:
+            self.watch_x = tf.constant(watch.images[..., np.newaxis].astype(np.float32) / PIXEL_MAX)
 
     def _elapsed(self) -> float:
         return time.perf_counter() - self.start
@@ -140,9 +158,19 @@ class _Progress(keras.callbacks.Callback):
                     self._elapsed(),
                 )
             )
+        if self.watch is not None and time.perf_counter() - self.watched_at >= self.watch.every_s:
+            self._look(self.epoch, (self.epoch - 1) * self.batches + batch + 1)
         if self.cancel is not None and self.cancel.is_set():
             self.cancelled = True
             self.model.stop_training = True
+
+    def _look(self, epoch: int, step: int) -> None:
+        """Let the watch see the model's current reading of its images (inference mode, as a user's
+        image would be read now)."""
+        assert self.watch is not None
+        probabilities = keras.ops.convert_to_numpy(self.model(self.watch_x, training=False))
+        self.watch.report(epoch, step, probabilities)
+        self.watched_at = time.perf_counter()
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         logs = logs or {}
@@ -150,10 +178,13 @@ class _Progress(keras.callbacks.Callback):
             return  # A cut-short epoch was never fully seen: keep no figures from it.
         if (epoch + 1) * self.batches < RECALIBRATE_BELOW_STEPS and not tf.distribute.has_strategy():
             recalibrate_batch_norm(self.model, self.train_x[:RECALIBRATE_IMAGES])
-        val_loss = val_accuracy = None
+        val_loss = val_accuracy = confusion = None
         if len(self.val_x):
             scores = evaluate(predict(self.model, self.val_x), self.val_y)
             val_loss, val_accuracy = scores.loss, scores.accuracy
+            confusion = scores.confusion.astype(int).tolist()
+        if self.watch is not None:
+            self._look(epoch + 1, (epoch + 1) * self.batches)
         lr = self.model.optimizer.learning_rate
         progress = EpochProgress(
             epoch + 1,
@@ -164,6 +195,7 @@ class _Progress(keras.callbacks.Callback):
             val_accuracy,
             float(keras.ops.convert_to_numpy(lr)),
             self._elapsed(),
+            confusion,
         )
         self.history.append(progress.as_dict())
         if self.on_epoch is not None:
@@ -290,6 +322,7 @@ def train(
     on_epoch: Callable[[EpochProgress], None] | None = None,
     cancel: threading.Event | None = None,
     validation: tuple[np.ndarray, np.ndarray] | None = None,
+    watch: Watch | None = None,
 ) -> TrainResult:
     """Train a model on ``images`` ``(N, 28, 28) uint8`` and ``labels`` ``(N,)`` ints 0..9.
 
@@ -297,6 +330,7 @@ def train(
     ``model_config``. Setting ``cancel`` stops training after the current batch; either way the
     best weights seen at an epoch end are restored before returning. ``validation``, when given as
     ``(images, labels)``, is used instead of holding out ``validation_size`` of ``images``.
+    ``watch``, when given, is shown the model's reading of its images as training goes.
     """
     keras.utils.set_random_seed(train_config.seed)
     if validation is None:
@@ -316,7 +350,16 @@ def train(
             metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
         )
     progress = _Progress(
-        train_config.epochs, steps, train_config.patience, train_x, val_x, val_y, on_batch, on_epoch, cancel
+        train_config.epochs,
+        steps,
+        train_config.patience,
+        train_x,
+        val_x,
+        val_y,
+        on_batch,
+        on_epoch,
+        cancel,
+        watch,
     )
     start = time.perf_counter()
     # Validation is done by the callback, after fixing batch-norm statistics in short runs.

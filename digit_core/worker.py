@@ -38,6 +38,7 @@ import numpy as np
 from .config import ModelConfig, TrainConfig
 from .data import Mnist
 from .finetune import FineTuneSpec
+from .watching import CONFUSION, STRIP, strip_indices, strip_reading
 
 if TYPE_CHECKING:  # these import TensorFlow, which the worker imports only once its threads are set
     from .training import BatchProgress, EpochProgress
@@ -195,13 +196,18 @@ class TrainingWorker:
 
     def _on_epoch(self, progress: EpochProgress) -> None:
         self.channel.publish({"type": "epoch", "entry": progress.as_dict()})
+        if progress.val_confusion is not None:
+            self.publish(CONFUSION, {"epoch": progress.epoch, "matrix": progress.val_confusion})
 
     def publish(self, key: str, value: Any) -> None:
         """Stream ``value`` (small, JSON-able) to the page as ``Snapshot.live[key]``."""
         self.channel.publish({"type": "live", "key": str(key), "value": value})
 
-    def _callbacks(self, request: Request) -> dict[str, Any]:
+    def _callbacks(self, request: Request, mnist: Mnist) -> dict[str, Any]:
+        from .training import Watch
+
         extra = request.live(self.publish) if request.live is not None else {}
+        strip = mnist.test_images[strip_indices(mnist.test_labels)]
 
         def chain(own: Callable[[Any], None], name: str) -> Callable[[Any], None]:
             more = extra.get(name)
@@ -219,6 +225,7 @@ class TrainingWorker:
             on_epoch=chain(self._on_epoch, "on_epoch"),
             cancel=self.cancel,
             on_test=lambda: self._state(TESTING),
+            watch=Watch(strip, lambda epoch, step, p: self.publish(STRIP, strip_reading(step, epoch, p))),
         )
 
     def _train(self, request: Request, mnist: Mnist) -> dict:
@@ -236,7 +243,7 @@ class TrainingWorker:
                 path.write_bytes(pair[0])
                 return load_model(path)
 
-            callbacks = self._callbacks(request)
+            callbacks = self._callbacks(request, mnist)
             outcome: dict[str, Any] = {}
             if request.fine_tune is not None:
                 base = request.base

@@ -7,6 +7,11 @@ import altair as alt
 import pandas as pd
 
 LOG_FLOOR = 1e-5  # the log-scale chart's floor: smaller probabilities are drawn at it
+TRAINING_PLOT_HEIGHT = 200  # px of plot, titles, axes and legend come on top
+# Fit the width only: Streamlit's default "fit" squeezes title, axes and legend into the height,
+# which left a per-epoch chart 20 px of plot.
+FIT_WIDTH = alt.AutoSizeParams(type="fit-x", contains="padding")
+RUN_COLOURS = ["#4C6EF5", "#F76707", "#2B8A3E"]  # a race's runs: blue, orange, green
 
 
 def probability_chart(probabilities, highlight: int, height: int = 220, log: bool = False) -> alt.Chart:
@@ -137,34 +142,76 @@ def test_set_bars(frame: pd.DataFrame) -> alt.Chart:
     )
 
 
-def batch_loss_chart(steps: list[int], losses: list[float], batches_per_epoch: int) -> alt.Chart:
-    """The smoothed training loss after every batch, with the epoch on the x axis."""
-    frame = pd.DataFrame({"epoch": [s / max(1, batches_per_epoch) for s in steps], "loss": losses})
+def _run_colour(runs: dict) -> dict:
+    """One colour per run when several share a chart (a race), with the legend on top."""
+    if len(runs) < 2:
+        return {}
+    names = sorted(runs)
+    colours = alt.Scale(domain=names, range=RUN_COLOURS[: len(names)])
+    return {"color": alt.Color("model:N", scale=colours, legend=alt.Legend(orient="top", title=None))}
+
+
+def batch_loss_chart(runs: dict[str, tuple[list[int], list[float], int]]) -> alt.Chart:
+    """The smoothed training loss after every batch, with the epoch on the x axis; ``runs`` maps a
+    run's name to ``(steps, losses, batches per epoch)``."""
+    rows = [
+        {"model": name, "epoch": step / max(1, batches), "loss": loss}
+        for name, (steps, losses, batches) in runs.items()
+        for step, loss in zip(steps, losses)
+    ]
     return (
-        alt.Chart(frame, height=220, title="training loss per batch (smoothed)")
+        alt.Chart(
+            pd.DataFrame(rows, columns=["model", "epoch", "loss"]),
+            height=TRAINING_PLOT_HEIGHT,
+            title="training loss per batch (smoothed)",
+            autosize=FIT_WIDTH,
+        )
         .mark_line()
         .encode(
             x=alt.X("epoch:Q", title="epoch"),
             y=alt.Y("loss:Q", scale=alt.Scale(zero=False), title="loss"),
-            tooltip=[alt.Tooltip("epoch:Q", format=".2f"), alt.Tooltip("loss:Q", format=".4f")],
+            tooltip=["model:N", alt.Tooltip("epoch:Q", format=".2f"), alt.Tooltip("loss:Q", format=".4f")],
+            **_run_colour(runs),
         )
     )
 
 
-def epoch_chart(history: list[dict], metric: str) -> alt.Chart:
-    """One metric ("loss" or "accuracy") per epoch, training against validation."""
+def epoch_chart(runs: dict[str, list[dict]], metric: str) -> alt.Chart:
+    """One metric ("loss" or "accuracy") per epoch, training against validation, for each run of
+    ``runs`` (name -> per-epoch history): one colour per set, or per run and a dash for the set."""
     rows = []
-    for entry in history:
-        rows.append({"epoch": entry["epoch"], "set": "training", metric: entry[metric]})
-        if entry.get(f"val_{metric}") is not None:
-            rows.append({"epoch": entry["epoch"], "set": "validation", metric: entry[f"val_{metric}"]})
+    for name, history in runs.items():
+        for entry in history:
+            rows.append({"model": name, "epoch": entry["epoch"], "set": "training", metric: entry[metric]})
+            if entry.get(f"val_{metric}") is not None:
+                rows.append(
+                    {
+                        "model": name,
+                        "epoch": entry["epoch"],
+                        "set": "validation",
+                        metric: entry[f"val_{metric}"],
+                    }
+                )
     axis = alt.Axis(format=".1%") if metric == "accuracy" else alt.Axis()
-    chart = alt.Chart(pd.DataFrame(rows), height=220, title=f"{metric} per epoch")
+    chart = alt.Chart(
+        pd.DataFrame(rows), height=TRAINING_PLOT_HEIGHT, title=f"{metric} per epoch", autosize=FIT_WIDTH
+    )
+    legend = alt.Legend(orient="bottom", title=None)
+    by_set = (
+        {
+            "strokeDash": alt.StrokeDash("set:N", legend=legend),
+            "shape": alt.Shape("set:N", legend=legend),
+            **_run_colour(runs),
+        }
+        if len(runs) > 1
+        else {"color": alt.Color("set:N", legend=legend)}
+    )
     return chart.mark_line(point=True).encode(
-        x=alt.X("epoch:Q", axis=alt.Axis(tickMinStep=1)),
+        x=alt.X("epoch:Q", axis=alt.Axis(tickMinStep=1, format="d")),
         y=alt.Y(f"{metric}:Q", scale=alt.Scale(zero=False), axis=axis),
-        color=alt.Color("set:N", legend=alt.Legend(orient="bottom", title=None)),
-        tooltip=["epoch:Q", "set:N", alt.Tooltip(f"{metric}:Q", format=".4f")],
+        detail="set:N",
+        tooltip=["model:N", "epoch:Q", "set:N", alt.Tooltip(f"{metric}:Q", format=".4f")],
+        **by_set,
     )
 
 
