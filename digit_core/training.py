@@ -131,7 +131,7 @@ class _Progress(keras.callbacks.Callback):
         self.best_epoch: int | None = None
         self.wait = 0
         self.cancelled = self.stopped_early = False
-        self.epoch = 0
+        self.epoch = self.step = 0
         self.start = time.perf_counter()
         self.watch = watch
         self.watched_at = -np.inf
@@ -146,6 +146,7 @@ class _Progress(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         logs = logs or {}
+        self.step = (self.epoch - 1) * self.batches + batch + 1
         if self.on_batch is not None:
             self.on_batch(
                 BatchProgress(
@@ -159,7 +160,7 @@ class _Progress(keras.callbacks.Callback):
                 )
             )
         if self.watch is not None and time.perf_counter() - self.watched_at >= self.watch.every_s:
-            self._look(self.epoch, (self.epoch - 1) * self.batches + batch + 1)
+            self._look(self.epoch, self.step)
         if self.cancel is not None and self.cancel.is_set():
             self.cancelled = True
             self.model.stop_training = True
@@ -220,6 +221,11 @@ class _Progress(keras.callbacks.Callback):
         elif not tf.distribute.has_strategy():
             # Cancelled inside the first epoch: no validated weights, but the statistics can be fixed.
             recalibrate_batch_norm(self.model, self.train_x[:RECALIBRATE_IMAGES])
+        if self.watch is not None:  # the last reading is the kept model's, the one to be tested
+            if self.best_epoch:
+                self._look(self.best_epoch, self.best_epoch * self.batches)
+            else:
+                self._look(self.epoch, self.step)
 
 
 def split_data(

@@ -69,12 +69,19 @@ def verdict(laps: list[Lap]) -> str:
     first, second = sorted(done, key=lambda one: one.test_accuracy or 0.0, reverse=True)[:2]
     gap = ((first.test_accuracy or 0.0) - (second.test_accuracy or 0.0)) * 100
     winner, other = first.arch.upper(), second.arch.upper()
+    timed = first.seconds is not None and second.seconds is not None
     if gap < 0.005:
         lead = f"The {winner} and the {other} tie on the test set"
-    else:
-        lead = f"The {winner} reads {gap:.2f} points more of the test set than the {other}"
-    if first.seconds is None or second.seconds is None:
+        if not timed:
+            return lead + "."
+        fast, slow = sorted((first, second), key=lambda one: one.seconds or 0.0)
+        ratio = (slow.seconds or 0.0) / max(fast.seconds or 0.0, 1e-9)
+        return f"{lead}; the {fast.arch.upper()} trained {ratio:.1f}× as fast."
+    lead = f"The {winner} reads {gap:.2f} points more of the test set than the {other}"
+    if not timed:
         return lead + "."
-    if first.seconds <= second.seconds:
+    if (first.seconds or 0.0) <= (second.seconds or 0.0):
         return f"{lead}, and it trained in less time."
-    return f"{lead}, and took {first.seconds / max(second.seconds, 1e-9):.1f}× as long to train."
+    return (
+        f"{lead}, and took {(first.seconds or 0.0) / max(second.seconds or 0.0, 1e-9):.1f}× as long to train."
+    )

@@ -4,7 +4,7 @@ carries the number a reader takes from it."""
 import numpy as np
 import pytest
 
-from ui.charts import confusion_heatmap, per_class_bars, probability_chart
+from ui.charts import batch_loss_chart, confusion_heatmap, epoch_chart, per_class_bars, probability_chart
 
 # Every cell different, and confusion[t][p] != confusion[p][t]: a swapped axis cannot go unseen.
 CONFUSION = [[100 * (t == p) + 10 * t + p for p in range(10)] for t in range(10)]
@@ -103,3 +103,43 @@ def test_the_robustness_chart_draws_one_line_per_model_through_its_accuracies():
     assert spec["encoding"]["y"]["scale"]["domain"] == [0, 1]
     assert spec["encoding"]["color"]["scale"]["domain"] == ["ann", "cnn"]  # one colour per model
     assert spec["title"] == "Test digits moved off-centre"
+
+
+HISTORY = [
+    {
+        "epoch": e,
+        "loss": 1 / e,
+        "val_loss": 0.9 / e,
+        "accuracy": 0.8 + e / 100,
+        "val_accuracy": 0.85 + e / 100,
+    }
+    for e in (1, 2, 3)
+]
+
+
+def test_the_training_charts_have_200_px_of_plot_whole_epochs_and_a_percent_axis():
+    for spec in (
+        epoch_chart({"CNN": HISTORY}, "accuracy").to_dict(),
+        batch_loss_chart({"CNN": ([1, 2, 3], [2.3, 2.0, 1.8], 3)}).to_dict(),
+    ):
+        # Only the width is fitted: title, axes and legend come on top of the 200 px of plot.
+        assert spec["height"] >= 200 and spec["autosize"]["type"] == "fit-x"
+    encoding = epoch_chart({"CNN": HISTORY}, "accuracy").to_dict()["encoding"]
+    assert encoding["x"]["axis"]["tickMinStep"] == 1 and encoding["x"]["axis"]["format"] == "d"
+    assert encoding["y"]["axis"]["format"] == ".1%"
+    assert encoding["color"]["field"] == "set" and "strokeDash" not in encoding  # one run: a colour per set
+
+
+def test_a_race_shares_the_training_charts_one_colour_per_network_and_a_dash_per_set():
+    runs = {"CNN": HISTORY, "ANN": HISTORY[:2]}
+    spec = epoch_chart(runs, "loss").to_dict()
+    encoding = spec["encoding"]
+    assert encoding["color"]["field"] == "model" and encoding["strokeDash"]["field"] == "set"
+    colours = encoding["color"]["scale"]
+    assert colours["domain"] == ["ANN", "CNN"] and len(set(colours["range"])) == 2
+    drawn = {(row["model"], row["set"]) for row in rows_of(spec)}
+    assert drawn == {(m, s) for m in ("CNN", "ANN") for s in ("training", "validation")}
+    assert len(rows_of(spec)) == 2 * (3 + 2)
+    batches = batch_loss_chart({"CNN": ([1, 2], [2.3, 2.1], 4), "ANN": ([1, 2], [2.4, 2.2], 4)}).to_dict()
+    assert batches["encoding"]["color"]["field"] == "model"
+    assert {row["epoch"] for row in rows_of(batches)} == {0.25, 0.5}  # batch 2 of 4 = half an epoch

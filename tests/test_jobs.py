@@ -10,7 +10,7 @@ import time
 import pytest
 
 from digit_core import cluster, registry
-from digit_core.config import ANNConfig, TrainConfig
+from digit_core.config import ANNConfig, AugmentConfig, CNNConfig, TrainConfig
 from digit_core.data import Mnist
 from digit_core.evaluation import evaluate
 from digit_core.inference import predict
@@ -24,8 +24,10 @@ from digit_core.jobs import (
     TRAINING,
     Runner,
     Snapshot,
+    describe_settings,
     format_duration,
     ordinal,
+    settings_of,
     thin,
 )
 from digit_core.jobstore import JobStore
@@ -336,3 +338,26 @@ def test_the_channel_merges_batches_not_yet_taken_and_never_loses_one():
     events, cursor = channel.take(cursor)
     assert [e.get("steps") or e["value"] for e in events] == [[3], 2]  # the newest value per key
     assert channel.take(cursor, wait_s=0.05) == ([], cursor)
+
+
+def test_a_runs_settings_read_as_plain_words_not_python():
+    cnn = describe_settings(
+        settings_of(
+            CNNConfig(width=1.5),
+            TrainConfig(epochs=1, limit=900, validation_size=100, augment=AugmentConfig()),
+        )
+    )
+    assert cnn == (
+        "CNN with 36 then 48 filters and a dense layer of 256 · 1 epoch over 900 training images · "
+        "100 held out to validate · batches of 256 · learning rate up to 0.01 (Adam) · no dropout · "
+        "augmented images · seed 0"
+    )
+    ann = describe_settings(
+        settings_of(
+            ANNConfig(units=(128, 128), dropout=0.3), TrainConfig(epochs=3, optimizer="sgd", augment=None)
+        )
+    )
+    assert ann.startswith("ANN with 2 hidden layers of 128 units · 3 epochs over all the training images")
+    assert "SGD with momentum" in ann and "dropout 30%" in ann and "no augmentation" in ann
+    for raw in ("True", "False", "None", "(3", "(1", "[", "_", ": "):  # no Python values, no keys
+        assert raw not in cnn + ann

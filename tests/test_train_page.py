@@ -20,6 +20,7 @@ from digit_core.inference import predict
 from digit_core.jobs import FINISHED, LOST, QUEUED, RUNNER, STOPPED, TRAINING, Runner
 from digit_core.jobstore import JobStore
 from digit_core.preprocess import to_mnist
+from digit_core.watching import strip_indices
 from tests.support import strokes
 from tests.support.helpers import ENTRY, block, elements, script, write_idx
 from ui.navigation import DRAW, TRAIN
@@ -119,6 +120,25 @@ def test_a_short_training_shows_its_epochs_and_is_saved_under_a_checked_name(env
     assert shown["Shipped ANN"] == f"{snap.baseline_accuracy:.2%}"
     assert shown["Parameters"] == f"{snap.parameters:,}"
 
+    # Watching it learn: the strip's 20 test digits with the last guesses, the last epoch's
+    # validation confusion, the settings in words, and a learning rate that reads 0 at the end.
+    mnist = data.load_mnist(download=False)
+    strip = strip_indices(mnist.test_labels)
+    reading = snap.live["strip"]
+    assert reading["epoch"] == 2 and len(reading["guesses"]) == 20
+    right = sum(g == t for g, t in zip(reading["guesses"], mnist.test_labels[strip]))
+    assert f"**{right} of 20** test digits read right" in text_of(block(at, "train_strip"))
+    assert right / 20 == pytest.approx(
+        evaluate(predict(job_model(job), mnist.test_images[strip]), mnist.test_labels[strip]).accuracy
+    )
+    confusion = snap.live["confusion"]
+    assert (
+        confusion["epoch"] == 2 and sum(map(sum, confusion["matrix"])) == snap.settings["validation images"]
+    )
+    assert "after epoch 2**: rows the true digit" in text_of(block(at, "train_confusion"))
+    assert any(c.value.startswith("ANN with 2 hidden layers of 512 units · 2 epochs") for c in at.caption)
+    assert list(table["learning_rate"])[-1] == "0"
+
     before = sorted(p.name for p in env.iterdir())
     for bad, reason in (("../escape", "invalid model name"), ("ann", "shipped default")):
         at.text_input(key="train_name").set_value(bad)
@@ -144,6 +164,59 @@ def test_a_short_training_shows_its_epochs_and_is_saved_under_a_checked_name(env
     assert at.button(key="train_start")  # back to the settings
     history = elements(block(at, "train_history"), "Dataframe")[0].value
     assert history.loc[history["id"] == job.id, "saved as"].item() == "my-ann"
+
+
+def text_of(node) -> str:
+    return " ".join(m.value for m in elements(node, "Markdown"))
+
+
+def job_model(job):
+    """The trained model the job keeps for its owner, as Save would write it."""
+    path, _card = RUNNER.store.result(job.id)
+    return registry.load_model(path)
+
+
+def seconds(estimate: str) -> int:
+    minutes, secs = re.search(r"about (\d+):(\d\d)", estimate).groups()
+    return int(minutes) * 60 + int(secs)
+
+
+def test_the_settings_say_how_long_a_training_will_take_before_it_starts(env):
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    at.radio(key="train_arch").set_value("ann").run()
+    estimate = [c.value for c in at.caption if c.value.startswith("Estimated time")]
+    assert len(estimate) == 1 and re.search(r"about \d+:\d\d\*\* from Start to result", estimate[0])
+    at.number_input(key="train_epochs").set_value(40).run()
+    longer = [c.value for c in at.caption if c.value.startswith("Estimated time")][0]
+    assert seconds(longer) > seconds(estimate[0])
+
+
+def test_a_race_trains_both_networks_on_the_same_images_and_says_who_reached_what_when(env):
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    at.select_slider(key="train_subset").set_value("all")
+    at.button(key="train_race").click().run()
+    assert not at.exception, at.exception
+    ids = at.session_state["train_race_jobs"]
+    assert len(ids) == 2 and at.query_params["race"] == ",".join(ids)
+    jobs = [RUNNER.get(one) for one in ids]
+    assert [job.arch for job in jobs] == ["cnn", "ann"]
+    same = ("training images", "validation images", "seed", "epochs", "batch size", "augmentation")
+    assert all(jobs[0].settings[key] == jobs[1].settings[key] for key in same)
+    run_until(at, "train_race_result")
+    snaps = [job.snapshot() for job in jobs]
+    table = elements(block(at, "train_race_result"), "Dataframe")[0].value
+    assert list(table["network"]) == ["CNN", "ANN"]
+    assert list(table["test accuracy"]) == pytest.approx([s.test_accuracy for s in snaps])
+    assert list(table["epochs"]) == [len(s.history) for s in snaps]
+    [said] = [s.value for s in at.success]
+    winner = max(snaps, key=lambda s: s.test_accuracy).arch.upper()
+    assert said.startswith(f"The {winner} ") or " tie " in said
+    for snap in snaps:  # both strips were shown
+        assert text_of(block(at, f"train_strip_{snap.arch}"))
+    # Either run can be opened, to be saved like any other.
+    at.button(key="train_open_cnn").click().run()
+    assert at.session_state["train_job"] == ids[0] and "race" not in at.query_params
+    assert has_block(at, "train_result") and at.text_input(key="train_name")
 
 
 def test_an_existing_name_is_kept_unless_replacing_is_ticked(env):

@@ -14,7 +14,7 @@ import pytest
 from digit_core.config import ANNConfig, CNNConfig, TrainConfig
 from digit_core.evaluation import evaluate
 from digit_core.inference import predict
-from digit_core.training import SmoothedSparseCrossentropy, make_dataset, split_data, train
+from digit_core.training import SmoothedSparseCrossentropy, Watch, make_dataset, split_data, train
 from tests.support.datasets import synthetic
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,6 +50,32 @@ def test_progress_callbacks_report_every_batch_and_epoch():
     elapsed = [b.elapsed for b in batches]
     assert elapsed == sorted(elapsed) and elapsed[0] >= 0
     assert result.history == [e.as_dict() for e in epochs]
+
+
+def test_the_watch_sees_the_models_reading_while_it_trains_and_at_each_epochs_end(mnist):
+    """The strip of the Train page: its images are read by the model as it is at that moment, so
+    the readings improve as it learns; and every epoch's end gives the validation confusion."""
+    readings, epochs = [], []
+    shown = mnist.test_images[:20]
+    config = TrainConfig(epochs=2, batch_size=32, limit=1000, validation_size=200, augment=None)
+    watch = Watch(shown, lambda epoch, step, p: readings.append((epoch, step, p)), every_s=0.0)
+    result = train(
+        ANNConfig(), config, mnist.train_images, mnist.train_labels, on_epoch=epochs.append, watch=watch
+    )
+    steps = [step for _, step, _ in readings]
+    assert steps[0] == 1 and steps == sorted(steps) and steps[-1] == 2 * 32  # 1,000 images in 32 batches
+    assert {epoch for epoch, _, _ in readings} == {1, 2}
+    assert all(p.shape == (20, 10) and np.allclose(p.sum(axis=1), 1, atol=1e-4) for _, _, p in readings)
+    first, last = readings[0][2], readings[-1][2]
+    truth = mnist.test_labels[:20]
+    assert (last.argmax(axis=1) == truth).mean() > (first.argmax(axis=1) == truth).mean()
+    # The last reading is the trained model's own (best weights = the last epoch's here).
+    np.testing.assert_allclose(last, predict(result.model, shown), atol=1e-4)
+    for progress in epochs:
+        confusion = np.array(progress.val_confusion)
+        assert confusion.shape == (10, 10) and confusion.sum() == 200
+        assert np.trace(confusion) / 200 == pytest.approx(progress.val_accuracy)
+        assert "val_confusion" not in progress.as_dict()  # not in a card's history
 
 
 def test_cancel_stops_after_the_current_batch():
