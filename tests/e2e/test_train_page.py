@@ -1,9 +1,17 @@
 """The Train page in a real browser: a short training on real MNIST keeps running while the user
-goes to another page and reloads, its curves grow, and its test accuracy is reported."""
+goes to another page and reloads, its curves grow, and its test accuracy is reported; a race of
+the ANN against the CNN on 1k images, watched: readable charts, a strip of digits whose guesses
+change as the networks learn, and both curves on shared charts."""
 
+import io
 import re
+import time
 
+import numpy as np
+from PIL import Image
 from playwright.sync_api import expect
+
+from ui.charts import RUN_COLOURS
 
 TRAINING_TIMEOUT_MS = 300_000  # an upper bound on a busy 2-core machine, not a speed check
 STARTUP_TIMEOUT_MS = 180_000  # Ray's start on first use, a worker process, TensorFlow's import
@@ -44,10 +52,11 @@ def test_a_training_survives_page_switches_and_reloads_and_reports_its_accuracy(
     expect(training).to_be_visible(timeout=60_000)
     assert "job=" in page.url
 
-    # The curves grow: the per-batch loss first, then the per-epoch charts and table.
+    # The curves grow: the per-batch loss first, then the per-epoch charts and table, and the
+    # validation confusion matrix.
     charts = page.locator("[data-testid='stVegaLiteChart']")
     expect(page.locator(".st-key-train_epoch_table")).to_be_visible(timeout=TRAINING_TIMEOUT_MS)
-    expect(charts).to_have_count(3)
+    expect(charts).to_have_count(4)
 
     result = page.locator(".st-key-train_result")
     expect(result).to_be_visible(timeout=TRAINING_TIMEOUT_MS)
@@ -56,3 +65,58 @@ def test_a_training_survives_page_switches_and_reloads_and_reports_its_accuracy(
     assert re.fullmatch(r"\d+\.\d\d%", accuracy), accuracy
     assert float(accuracy.rstrip("%")) > 90.0  # chance is 10 %; 4.5k images reach ~97 %
     expect(page.get_by_role("button", name="Stop")).to_have_count(0)
+
+
+GUESS = re.compile(r"(\d) ([✓✗])")
+
+
+def pixels_near(image: np.ndarray, colour: str, tolerance: int = 40) -> int:
+    target = np.array([int(colour[i : i + 2], 16) for i in (1, 3, 5)])
+    return int((np.abs(image[..., :3].astype(int) - target).sum(axis=-1) < tolerance).sum())
+
+
+def test_a_race_on_1k_images_is_watched_on_readable_charts_with_strips_that_change(page, server_url, mnist):
+    page.goto(f"{server_url}/Train")
+    race = page.get_by_role("button", name="Race ANN vs CNN")
+    expect(race).to_be_visible(timeout=60_000)
+    expect(page.get_by_text(re.compile(r"Estimated time: about \d+:\d\d"))).to_be_visible()
+    images = page.get_by_role("slider", name="Training images")
+    for _ in range(2):  # 20k -> 5k -> 1k
+        images.press("ArrowLeft")
+    expect(images).to_have_attribute("aria-valuetext", "1k")
+    batch = page.get_by_role("slider", name="Batch size")
+    for _ in range(3):  # 256 -> 128 -> 64 -> 32: 29 batches an epoch, to watch
+        batch.press("ArrowLeft")
+    expect(batch).to_have_attribute("aria-valuetext", "32")
+    page.get_by_role("spinbutton", name="Epochs").fill("3")
+    page.get_by_role("spinbutton", name="Epochs").press("Enter")
+    expect(page.get_by_text("Trains on 900 images, validates on 100")).to_be_visible()
+    race.click()
+    expect(page.get_by_text(re.compile("the race is on"))).to_be_visible()
+
+    # The strips, read while both train: the guesses change as the networks learn.
+    seen: dict[str, set[tuple]] = {"cnn": set(), "ann": set()}
+    ended = page.locator(".st-key-train_race_result")
+    deadline = time.monotonic() + (STARTUP_TIMEOUT_MS + TRAINING_TIMEOUT_MS) / 1000
+    while not ended.is_visible():
+        assert time.monotonic() < deadline, "the race never ended"
+        for arch, found in seen.items():
+            strip = page.locator(f".st-key-train_strip_{arch}")
+            if strip.count():
+                found.add(tuple(GUESS.findall(strip.inner_text())))
+        time.sleep(0.3)
+    for arch, found in seen.items():
+        readings = {guesses for guesses in found if len(guesses) == 20}
+        assert len(readings) >= 2, f"the {arch} strip never changed: {readings}"
+
+    expect(ended.get_by_text(re.compile(r"^The (CNN|ANN) "))).to_be_visible()  # who won, at what cost
+    # Readable charts: every training chart at least 200 px tall; both networks drawn on each.
+    charts = page.locator("[data-testid='stVegaLiteChart']")
+    expect(charts.first).to_be_visible()
+    for index in range(3):  # per batch, loss per epoch, accuracy per epoch
+        chart = charts.nth(index)
+        chart.scroll_into_view_if_needed()
+        assert chart.bounding_box()["height"] >= 200
+        drawn = np.asarray(Image.open(io.BytesIO(chart.screenshot())).convert("RGB"))
+        for colour in RUN_COLOURS[:2]:
+            assert pixels_near(drawn, colour) > 30, f"chart {index}: no curve in {colour}"
