@@ -733,6 +733,7 @@ def race_result_ui(jobs: list) -> None:
     curves_ui(snaps)
     for column, snap in zip(st.columns(2), snaps.values()):
         with column:
+            st.markdown(f"**{snap.arch.upper()}**, as tested")
             strip_ui(snap, key=f"train_strip_{snap.arch}")
     buttons = st.columns(3)
     for button, job, snap in zip(buttons, jobs, snaps.values()):

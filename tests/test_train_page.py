@@ -222,7 +222,9 @@ def test_a_race_trains_both_networks_on_the_same_images_and_says_who_reached_wha
 def test_an_existing_name_is_kept_unless_replacing_is_ticked(env):
     at = run_until(start(epochs=1), "train_result")
     registry.save_model(registry.load_model("ann"), "taken", {"architecture": "ann", "note": "old"})
-    at.text_input(key="train_name").set_value("taken")
+    at.text_input(key="train_name").set_value("taken").run()
+    [command] = [code.value for code in at.code]  # the command line says the name typed
+    assert " --name taken " in command and "NAME" not in command
     at.button(key="train_save").click().run()
     assert any("already exists" in e.value for e in at.error)
     assert registry.read_card("taken")["note"] == "old"
