@@ -50,7 +50,8 @@ class Lap:
 def lap(arch: str, history: list[dict], test_accuracy: float | None, seconds: float | None) -> Lap:
     """Sum up one training of a race from its per-epoch history."""
     scored = [entry for entry in history if entry.get("val_accuracy") is not None]
-    best = max(scored, key=lambda entry: entry["val_accuracy"], default=None)
+    # A tie goes to the later epoch, as training keeps it.
+    best = max(scored, key=lambda entry: (entry["val_accuracy"], entry["epoch"]), default=None)
     return Lap(
         arch=arch,
         test_accuracy=test_accuracy,

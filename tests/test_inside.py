@@ -19,7 +19,7 @@ def image():
 
 def sub_model_output(model, name, image):
     """The layer's output for ``image`` through a plain Keras sub-model: an independent path."""
-    probe = keras.Model(model.inputs, model.get_layer(name).output)
+    probe = keras.Model(model.inputs[0], model.get_layer(name).output)
     return np.asarray(probe(image[np.newaxis, ..., np.newaxis], training=False))[0]
 
 

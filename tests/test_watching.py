@@ -35,6 +35,8 @@ def test_a_lap_says_when_the_best_validation_accuracy_was_reached():
     one = lap("cnn", HISTORY, 0.953, 12.5)
     assert (one.best_val_accuracy, one.best_val_at, one.epochs) == (0.95, 8.5, 3)
     assert lap("ann", [], None, None).best_val_accuracy is None
+    tied = lap("cnn", [*HISTORY, {"epoch": 4, "val_accuracy": 0.95, "elapsed": 16.0}], 0.95, 16.5)
+    assert (tied.best_val_at, tied.epochs) == (16.0, 4)  # the later of two equal epochs, as kept
 
 
 @pytest.mark.parametrize(
