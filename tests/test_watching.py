@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from digit_core.watching import lap, strip_indices, strip_reading, verdict
+from ui.watch import RIGHT, STRIP_COLUMNS, WRONG, strip_picture
 
 
 def test_the_strip_is_two_of_each_digit_the_first_in_the_test_set_and_always_the_same():
@@ -71,3 +72,19 @@ def test_the_verdict_names_the_more_accurate_and_what_it_cost(cnn, ann, expected
 
 def test_a_race_where_one_failed_has_no_winner():
     assert "no winner" in verdict([lap("cnn", HISTORY, 0.99, 5.0), lap("ann", [], None, None)])
+
+
+def test_the_strip_picture_frames_right_guesses_green_and_wrong_ones_red_and_thicker():
+    images = np.full((20, 28, 28), 255, np.uint8)  # blank paper: only the frames have colour
+    labels = list(range(10)) * 2
+    guesses = [label if k % 3 else (label + 1) % 10 for k, label in enumerate(labels)]
+    picture = np.asarray(strip_picture(images, labels, guesses))
+    rows = 20 // STRIP_COLUMNS
+    cell_w, cell_h = picture.shape[1] // STRIP_COLUMNS, picture.shape[0] // rows
+    for k, (label, guess) in enumerate(zip(labels, guesses)):
+        left, top = (k % STRIP_COLUMNS) * cell_w + 3, (k // STRIP_COLUMNS) * cell_h
+        colour = RIGHT if guess == label else WRONG
+        expected = [int(colour[i : i + 2], 16) for i in (1, 3, 5)]
+        assert picture[top + 1, left + 1].tolist() == expected, k  # the frame
+        # 4 px in: paper inside a right one's 3 px frame, still frame in a wrong one's 6 px
+        assert picture[top + 4, left + 30].tolist() == ([255] * 3 if guess == label else expected), k

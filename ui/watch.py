@@ -4,13 +4,10 @@ matrix after each epoch. Each takes job snapshots (:class:`digit_core.jobs.Snaps
 
 from __future__ import annotations
 
-import base64
-import io
-
 import numpy as np
 import pandas as pd
 import streamlit as st
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
 
 from digit_core.data import DataError, MnistNotFoundError, load_mnist
 from digit_core.jobs import LOADING, QUEUED, TESTING, format_duration, ordinal
@@ -18,6 +15,7 @@ from digit_core.watching import CONFUSION, STRIP, strip_indices
 from ui.charts import batch_loss_chart, confusion_heatmap, epoch_chart
 
 RIGHT, WRONG = "#2B8A3E", "#C92A2A"
+STRIP_COLUMNS = 5  # 340 px wide: a phone shows it whole, unscaled
 WHY_TRAINING_IS_LOWER = (
     "Why can training accuracy sit below validation accuracy? Training accuracy is the mean over "
     "the epoch, while the network was still learning, of images it saw distorted (augmentation) "
@@ -106,54 +104,64 @@ def epoch_table(history: list[dict]) -> None:
 
 
 @st.cache_resource(max_entries=4)
-def _strip_tiles(source: str, count: int) -> tuple[list[str], list[int]]:
-    """The strip's images as PNG data URLs (dark ink on white, as people write), and their labels."""
+def _strip_digits(source: str, count: int) -> tuple[np.ndarray, list[int]]:
+    """The strip's images (dark ink on white, as people write) and their labels."""
     mnist = load_mnist(download=False)
     chosen = strip_indices(mnist.test_labels)
-    urls = []
-    for image in mnist.test_images[chosen]:
-        buffer = io.BytesIO()
-        Image.fromarray(255 - image).save(buffer, format="PNG")
-        urls.append("data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode())
-    return urls, [int(label) for label in mnist.test_labels[chosen]]
+    return 255 - mnist.test_images[chosen], [int(label) for label in mnist.test_labels[chosen]]
 
 
-def strip_tiles() -> tuple[list[str], list[int]] | None:
+def strip_digits() -> tuple[np.ndarray, list[int]] | None:
     try:
         mnist = load_mnist(download=False)  # cached by digit_core.data
-        return _strip_tiles(mnist.source, len(mnist.test_labels))
+        return _strip_digits(mnist.source, len(mnist.test_labels))
     except (DataError, MnistNotFoundError):  # the files changed since the training began
         return None
+
+
+def strip_picture(images: np.ndarray, labels: list[int], guesses: list[int]) -> Image.Image:
+    """The digits in rows of five, each framed green when the guess is right and red (thicker)
+    when wrong, with the guess written under it."""
+    scale, frame, label_height = 2, 3, 22
+    side = images.shape[1] * scale + 2 * frame
+    cell_w, cell_h = side + 6, side + label_height
+    rows = -(-len(images) // STRIP_COLUMNS)
+    picture = Image.new("RGB", (STRIP_COLUMNS * cell_w, rows * cell_h), "white")
+    draw = ImageDraw.Draw(picture)
+    font = ImageFont.load_default(size=16)
+    for k, (image, label, guess) in enumerate(zip(images, labels, guesses)):
+        colour = RIGHT if guess == label else WRONG
+        left, top = (k % STRIP_COLUMNS) * cell_w + 3, (k // STRIP_COLUMNS) * cell_h
+        draw.rectangle((left, top, left + side - 1, top + side - 1), fill=colour)
+        # A wrong guess also gets a thicker frame, for those who cannot tell red from green.
+        inset = frame if guess == label else 2 * frame
+        digit = Image.fromarray(image).resize((side - 2 * inset,) * 2, Image.Resampling.NEAREST)
+        picture.paste(digit, (left + inset, top + inset))
+        draw.text((left + side / 2, top + side + 2), str(guess), fill=colour, font=font, anchor="mt")
+    return picture
 
 
 def strip_ui(snap, key: str = "train_strip") -> None:
     """The fixed test digits and the network's current guess for each, right in green, wrong in
     red; it changes about every second while the network trains."""
-    reading, tiles = snap.live.get(STRIP), strip_tiles()
-    if tiles is None:
+    reading, digits = snap.live.get(STRIP), strip_digits()
+    if digits is None:
         return
-    urls, labels = tiles
+    images, labels = digits
     if not reading or len(reading["guesses"]) != len(labels):
         st.caption("The network's guesses for 20 test digits appear with its first batch.")
         return
-    guesses, sure = reading["guesses"], reading["confidence"]
-    right = sum(guess == label for guess, label in zip(guesses, labels))
-    cells = []
-    for url, label, guess, confidence in zip(urls, labels, guesses, sure):
-        colour, mark = (RIGHT, "✓") if guess == label else (WRONG, "✗")
-        cells.append(
-            f'<div title="a {label}, read as {guess} ({confidence:.0%} sure)" style="text-align:center">'
-            f'<img src="{url}" alt="a {label}" width="40" height="40" '
-            f'style="image-rendering:pixelated;border:2px solid {colour};border-radius:4px">'
-            f'<div style="color:{colour};font-weight:600">{guess} {mark}</div></div>'
-        )
+    guesses = reading["guesses"]
+    wrong = [(label, guess) for label, guess in zip(labels, guesses) if guess != label]
     with st.container(key=key):
         st.markdown(
-            f"**{right} of {len(labels)}** test digits read right, at batch {reading['step']:,} "
-            f"(epoch {reading['epoch']}). The network never trains on these; they are read as an "
-            "upload would be, every second."
+            f"**{len(labels) - len(wrong)} of {len(labels)}** test digits read right, at batch "
+            f"{reading['step']:,} (epoch {reading['epoch']}). The network never trains on these; "
+            "they are read as an upload would be, every second."
         )
-        st.html(f'<div style="display:flex;flex-wrap:wrap;gap:6px">{"".join(cells)}</div>')
+        st.image(strip_picture(images, labels, guesses), width="content")
+        misread = ", ".join(f"a {label} as {guess}" for label, guess in wrong)
+        st.caption(f"Misread: {misread}." if wrong else "None misread.")
 
 
 def confusion_ui(snap, key: str = "train_confusion") -> None:
