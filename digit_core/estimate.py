@@ -19,7 +19,9 @@ MS_PER_IMAGE = 0.04  # reading and updating, whatever the network
 MS_PER_MEGA_MAC = {"cnn": 0.10, "ann": 0.058}  # dense layers run nearer the CPU's peak than convs
 AUGMENT_MS_PER_IMAGE = 0.10
 MS_PER_BATCH = 3.0
-COMPILE_S = 2.0  # tracing the training step, in the first epoch
+# The first epoch's extra: tracing the training step (1.5 s in a plain process) and, in a Ray worker
+# at low priority beside the page, first calls and the strip's readings (a 1k-image run took 6 s).
+COMPILE_S = 4.0
 EVAL_SHARE = 0.3  # a forward pass only, in large batches, against a training step
 START_S = 15.0  # a worker process, TensorFlow's import, the data; and the shipped model's test
 TEST_IMAGES = 10_000
