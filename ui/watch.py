@@ -4,6 +4,9 @@ matrix after each epoch. Each takes job snapshots (:class:`digit_core.jobs.Snaps
 
 from __future__ import annotations
 
+import base64
+import io
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -141,6 +144,14 @@ def strip_picture(images: np.ndarray, labels: list[int], guesses: list[int]) -> 
     return picture
 
 
+def png_data_url(picture: Image.Image) -> str:
+    """The picture inline, as a ``data:`` URL: an image redrawn every second as a media file would
+    now and then be asked for after the next run replaced it (a 404 and a broken image)."""
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG", optimize=True)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
 def strip_ui(snap, key: str = "train_strip") -> None:
     """The fixed test digits and the network's current guess for each, right in green, wrong in
     red; it changes about every second while the network trains."""
@@ -159,7 +170,7 @@ def strip_ui(snap, key: str = "train_strip") -> None:
             f"{reading['step']:,} (epoch {reading['epoch']}). The network never trains on these; "
             "they are read as an upload would be, every second."
         )
-        st.image(strip_picture(images, labels, guesses), width="content")
+        st.image(png_data_url(strip_picture(images, labels, guesses)), width="content")
         misread = ", ".join(f"a {label} as {guess}" for label, guess in wrong)
         st.caption(f"Misread: {misread}." if wrong else "None misread.")
 

@@ -23,9 +23,11 @@ def test_evaluate_page_shows_the_heatmap_and_the_cnn_accuracy(page, server_url):
         f"{card['test_accuracy']:.2%}", timeout=LOAD_MS
     )
     heatmap = page.locator('[data-testid="stVegaLiteChart"]').first
-    expect(heatmap).to_be_visible()
+    # The page's run goes on meanwhile (the other tabs' work on a first visit): the chart is drawn
+    # when the browser gets to it.
+    expect(heatmap).to_be_visible(timeout=LOAD_MS)
     # The heatmap really drew its cells: vega renders the chart into a canvas or an svg.
-    expect(heatmap.locator("canvas, svg").first).to_be_visible()
+    expect(heatmap.locator("canvas, svg").first).to_be_visible(timeout=LOAD_MS)
     expect(page.get_by_text("Confusion matrix", exact=True)).to_be_visible()
     expect(page.locator('[data-testid="stException"]')).to_have_count(0)
 

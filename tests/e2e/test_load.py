@@ -108,7 +108,7 @@ def test_concurrent_users_get_right_answers_while_two_others_train(server_url, p
     assert sorted(tally.training) == ["trainer 1", "trainer 2"]
     for seen in tally.training.values():
         assert re.match(r"Epoch \d+ of 50 · batch \d+ of 18", seen["started"])  # 4,500 / 256
-        assert re.match(r"(Stopped after|Finished) \d+ of 50 epochs", seen["result"])
+        assert re.match(r"(Stopped after \d+|Stopped during the first) of 50 epochs", seen["result"])
     # ... so neither is still running for the next user of this server: the settings are back.
     page.goto(f"{server_url}/Train")
     expect(page.get_by_role("button", name="Start training")).to_be_visible(timeout=60_000)

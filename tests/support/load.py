@@ -78,6 +78,9 @@ IDLE_JS = """() => { const app = document.querySelector('[data-testid="stApp"]')
   return app && app.getAttribute('data-test-script-state') === 'notRunning'; }"""
 PROMPT_JS = f"() => document.querySelector('{PREDICTION}')?.innerText.includes({PROMPT!r})"
 
+# How the Train page sums up a training that ended (a stop inside the first epoch is said so).
+ENDED = re.compile(r"^(Stopped after \d+|Stopped during the first|Finished \d+)")
+
 
 @dataclass
 class Tally:
@@ -353,7 +356,7 @@ class Trainer(Session):
             text = " ".join((await self.failure().first.inner_text()).split())
             await page.get_by_role("button", name="Back to the settings").click()
             raise RuntimeError(text)
-        summary = page.get_by_text(re.compile(r"^(Stopped after|Finished) \d+"))
+        summary = page.get_by_text(ENDED)
         line = " ".join((await summary.first.inner_text()).split())
         await page.get_by_role("button", name="Discard").click()
         return line
@@ -397,7 +400,7 @@ class Trainer(Session):
         if await self.failure().count():  # already counted as an error; the job is forgotten here
             await page.get_by_role("button", name="Back to the settings").click()
         else:
-            summary = page.get_by_text(re.compile(r"^(Stopped after|Finished) \d+"))
+            summary = page.get_by_text(ENDED)
             self.seen["result"] = " ".join((await summary.first.inner_text()).split())
             await page.get_by_role("button", name="Discard").click()
         await expect(page.get_by_role("button", name="Start training")).to_be_visible(timeout=60_000)
