@@ -3,11 +3,13 @@ stop or save person A's handwriting samples, saved runs or trainings, even knowi
 names; the shipped models are shared and read-only; the single-person app keeps its old places."""
 
 import io
+import threading
+import time
 
 import numpy as np
 import pytest
 
-from digit_core import registry
+from digit_core import jobs, registry
 from digit_core.config import ANNConfig, TrainConfig
 from digit_core.jobs import FAILED, FINISHED, BusyError, Runner
 from digit_core.jobstore import JobStore
@@ -149,6 +151,40 @@ def test_nobody_finds_stops_saves_or_discards_anyone_elses_training_even_by_id(p
         e.name for e in bob.models().list_models()
     }
     assert [s.id for s in runner.history(alice.owner)] == [job.id]
+
+
+@pytest.mark.usefixtures("ray_cluster")
+def test_a_person_starting_trainings_in_many_sessions_at_the_same_instant_gets_only_their_share(
+    people, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("DIGIT_JOBS_PER_PERSON", "1")
+    alice, _bob = people
+    runner = Runner(JobStore(tmp_path / "jobs"))
+    gate = Gated(tmp_path / "never", abort=tmp_path / "abort")
+    config = TrainConfig(epochs=1, batch_size=25, validation_size=50, augment=None)
+    # Widen the gap between counting a person's trainings and adding the new one, as a busy
+    # server would: without the runner's lock every session would count none and start.
+    described = jobs.settings_of
+    monkeypatch.setattr(jobs, "settings_of", lambda *args: (time.sleep(0.2), described(*args))[1])
+    barrier, outcomes = threading.Barrier(6), []
+
+    def press_start() -> None:
+        barrier.wait()
+        try:
+            outcomes.append(runner.start(ANNConfig(units=(16,)), config, gate, alice.owner))
+        except BusyError as exc:
+            outcomes.append(exc)
+
+    sessions = [threading.Thread(target=press_start) for _ in range(6)]
+    for session in sessions:
+        session.start()
+    for session in sessions:
+        session.join(WAIT_S)
+    started = [outcome for outcome in outcomes if not isinstance(outcome, BusyError)]
+    (tmp_path / "abort").touch()
+    for job in started:
+        assert job.join(WAIT_S)
+    assert len(outcomes) == 6 and len(started) == 1, outcomes
 
 
 @pytest.mark.usefixtures("ray_cluster")
