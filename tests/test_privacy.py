@@ -153,15 +153,22 @@ def test_nobody_finds_stops_saves_or_discards_anyone_elses_training_even_by_id(p
     assert [s.id for s in runner.history(alice.owner)] == [job.id]
 
 
-@pytest.mark.usefixtures("ray_cluster")
-def test_a_person_starting_trainings_in_many_sessions_at_the_same_instant_gets_only_their_share(
-    people, tmp_path, monkeypatch
-):
+@pytest.fixture
+def one_each(people, tmp_path, monkeypatch):
+    """A runner where a signed-in person may have one training at a time, data that waits until
+    ``tmp_path / "abort"`` exists (then fails), and a tiny config: ``(runner, gate, config)``."""
     monkeypatch.setenv("DIGIT_JOBS_PER_PERSON", "1")
-    alice, _bob = people
     runner = Runner(JobStore(tmp_path / "jobs"))
     gate = Gated(tmp_path / "never", abort=tmp_path / "abort")
-    config = TrainConfig(epochs=1, batch_size=25, validation_size=50, augment=None)
+    return runner, gate, TrainConfig(epochs=1, batch_size=25, validation_size=50, augment=None)
+
+
+@pytest.mark.usefixtures("ray_cluster")
+def test_a_person_starting_trainings_in_many_sessions_at_the_same_instant_gets_only_their_share(
+    people, one_each, tmp_path, monkeypatch
+):
+    alice, _bob = people
+    runner, gate, config = one_each
     # Widen the gap between counting a person's trainings and adding the new one, as a busy
     # server would: without the runner's lock every session would count none and start.
     described = jobs.settings_of
@@ -189,13 +196,10 @@ def test_a_person_starting_trainings_in_many_sessions_at_the_same_instant_gets_o
 
 @pytest.mark.usefixtures("ray_cluster")
 def test_a_signed_in_person_may_have_a_few_trainings_at_once_not_the_whole_machine(
-    people, tmp_path, monkeypatch
+    people, one_each, tmp_path
 ):
-    monkeypatch.setenv("DIGIT_JOBS_PER_PERSON", "1")
     alice, bob = people
-    runner = Runner(JobStore(tmp_path / "jobs"))
-    gate = Gated(tmp_path / "never", abort=tmp_path / "abort")
-    config = TrainConfig(epochs=1, batch_size=25, validation_size=50, augment=None)
+    runner, gate, config = one_each
     started = [runner.start(ANNConfig(units=(16,)), config, gate, alice.owner)]
     with pytest.raises(BusyError, match="at most 1 training running or queued at once"):
         runner.start(ANNConfig(units=(16,)), config, gate, alice.owner)
