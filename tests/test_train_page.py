@@ -128,7 +128,11 @@ def test_a_short_training_shows_its_epochs_and_is_saved_under_a_checked_name(env
     assert reading["epoch"] == 2 and len(reading["guesses"]) == 20
     right = sum(g == t for g, t in zip(reading["guesses"], mnist.test_labels[strip]))
     assert f"**{right} of 20** test digits read right" in text_of(block(at, "train_strip"))
-    wrong = [f"a {t} as {g}" for g, t in zip(reading["guesses"], mnist.test_labels[strip]) if g != t]
+    wrong = [
+        f"{'an' if t == 8 else 'a'} {t} as {g}"
+        for g, t in zip(reading["guesses"], mnist.test_labels[strip])
+        if g != t
+    ]
     said = [c.value for c in elements(block(at, "train_strip"), "Caption")]
     assert said == [f"Misread: {', '.join(wrong)}." if wrong else "None misread."]
     assert right / 20 == pytest.approx(

@@ -14,6 +14,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from digit_core.data import DataError, MnistNotFoundError, load_mnist
 from digit_core.jobs import LOADING, QUEUED, TESTING, format_duration, ordinal
+from digit_core.nondigit import article
 from digit_core.watching import CONFUSION, STRIP, strip_indices
 from ui.charts import batch_loss_chart, confusion_heatmap, epoch_chart
 
@@ -171,7 +172,7 @@ def strip_ui(snap, key: str = "train_strip") -> None:
             "they are read as an upload would be, every second."
         )
         st.image(png_data_url(strip_picture(images, labels, guesses)), width="content")
-        misread = ", ".join(f"a {label} as {guess}" for label, guess in wrong)
+        misread = ", ".join(f"{article(label)} {label} as {guess}" for label, guess in wrong)
         st.caption(f"Misread: {misread}." if wrong else "None misread.")
 
 
