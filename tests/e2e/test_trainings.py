@@ -42,8 +42,11 @@ def start_ann(page, url: str, epochs: int, name: str) -> None:
 
 
 def press_start(page) -> None:
+    """Press Start and see the training taken: up to a minute while other trainings start their
+    workers (a CI run once waited over 5 s for this page's rerun)."""
+    wait_idle(page)
     page.get_by_role("button", name="Start training").click()
-    expect(page.get_by_text(re.compile("Your ANN is (queued|training)"))).to_be_visible()
+    expect(page.get_by_text(re.compile("Your ANN is (queued|training)"))).to_be_visible(timeout=60_000)
 
 
 def set_up_ann(page, url: str, epochs: int, name: str) -> None:
