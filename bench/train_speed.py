@@ -154,18 +154,22 @@ def _second_epoch_ms(marks: list[tuple[float, float]], batches: int) -> tuple[fl
 
 def overhead(mnist, images: int, rounds: int, seed: int) -> dict:
     """train() against plain ``fit`` on the same default CNN, data and batch size: milliseconds per
-    batch in each run's second epoch (the first pays for tracing), wall clock and CPU time, runs
-    interleaved, medians. Plain fit gets float arrays scaled in advance, Adam at the same rate and
-    no callbacks; train() pays for everything it does (its data pipeline, schedule, progress, stop
-    checks, epoch ends). A third arm is train() as the Train page runs it: a callback after every
-    batch and the strip of 20 test digits read about every second."""
+    batch in each run's second epoch (the first pays for tracing), wall clock and CPU time. Plain
+    fit gets float arrays scaled in advance, Adam at the same rate and no callbacks; train() pays
+    for everything it does (its data pipeline, schedule, progress, stop checks, epoch ends). A
+    third arm is train() as the Train page runs it: a callback after every batch and the strip of
+    20 test digits read about every second.
+
+    Each round runs the three arms back to back, in an order that rotates from round to round, and
+    the overhead is the median over rounds of each round's own ratio: on a shared virtual machine
+    the load drifts over minutes, which a ratio of two medians taken at different times picks up."""
     config = TrainConfig(epochs=2, augment=None, validation_size=0, seed=seed)
     x, y = mnist.train_images[:images], mnist.train_labels[:images]
     batches = -(-len(x) // config.batch_size)
     scaled = x[..., np.newaxis].astype(np.float32) / 255.0
     strip = mnist.test_images[strip_indices(mnist.test_labels)]
-    arms: dict[str, list[tuple[float, float]]] = {"fit": [], "train": [], "watched": []}
-    for _ in range(rounds):
+
+    def fit() -> list[tuple[float, float]]:
         keras.utils.set_random_seed(seed)
         model = build_cnn(CNNConfig())
         model.compile(
@@ -175,29 +179,41 @@ def overhead(mnist, images: int, rounds: int, seed: int) -> dict:
         )
         clock = EpochClock()
         model.fit(scaled, y, batch_size=config.batch_size, epochs=2, callbacks=[clock], verbose=0)
-        arms["fit"].append(_second_epoch_ms(clock.marks, batches))
+        return clock.marks
+
+    def plain_train() -> list[tuple[float, float]]:
         marks: list[tuple[float, float]] = []
-        train(CNNConfig(), config, x, y, on_epoch=lambda p, m=marks: m.append(_now()))
-        arms["train"].append(_second_epoch_ms(marks, batches))
-        marks = []
+        train(CNNConfig(), config, x, y, on_epoch=lambda p: marks.append(_now()))
+        return marks
+
+    def watched() -> list[tuple[float, float]]:
+        marks: list[tuple[float, float]] = []
         train(
             CNNConfig(),
             config,
             x,
             y,
             on_batch=lambda p: None,
-            on_epoch=lambda p, m=marks: m.append(_now()),
+            on_epoch=lambda p: marks.append(_now()),
             watch=Watch(strip, lambda epoch, step, p: None),
         )
-        arms["watched"].append(_second_epoch_ms(marks, batches))
+        return marks
+
+    runners = {"fit": fit, "train": plain_train, "watched": watched}
+    names = list(runners)
+    arms: dict[str, list[tuple[float, float]]] = {name: [] for name in names}
+    for round_ in range(rounds):
+        for name in names[round_ % 3 :] + names[: round_ % 3]:
+            arms[name].append(_second_epoch_ms(runners[name](), batches))
     out: dict = {"images": len(x), "batches": batches}
     for clock_name, index in (("wall", 0), ("cpu", 1)):
-        medians = {arm: float(np.median([ms[index] for ms in runs])) for arm, runs in arms.items()}
+        ms = {arm: np.array([m[index] for m in runs]) for arm, runs in arms.items()}
         out[clock_name] = {
-            **{f"{arm}_ms": [round(ms[index], 1) for ms in runs] for arm, runs in arms.items()},
-            **{f"{arm}_ms_median": value for arm, value in medians.items()},
-            "overhead": medians["train"] / medians["fit"] - 1,
-            "watched_overhead": medians["watched"] / medians["fit"] - 1,
+            **{f"{arm}_ms": [round(float(v), 1) for v in values] for arm, values in ms.items()},
+            **{f"{arm}_ms_median": float(np.median(values)) for arm, values in ms.items()},
+            "overhead_by_round": [round(float(v), 3) for v in ms["train"] / ms["fit"] - 1],
+            "overhead": float(np.median(ms["train"] / ms["fit"])) - 1,
+            "watched_overhead": float(np.median(ms["watched"] / ms["fit"])) - 1,
         }
     return out
 
@@ -355,7 +371,7 @@ def main() -> None:
         r = out["overhead"] = overhead(mnist, args.overhead_images, args.rounds, args.seed)
         print(
             f"train() against plain fit, default CNN, {r['images']:,} images ({r['batches']} batches), "
-            f"second epoch, median of {args.rounds} interleaved rounds, ms per batch:"
+            f"second epoch, {args.rounds} rounds (arms back to back, order rotating), ms per batch:"
         )
         for clock_name in ("wall", "cpu"):
             c = r[clock_name]
@@ -367,7 +383,8 @@ def main() -> None:
             ):
                 print(f"    {label:<28}{c[arm + '_ms_median']:7.1f}  (all: {c[arm + '_ms']})")
             print(
-                f"    overhead of train(): {c['overhead']:+.1%}; "
+                f"    overhead of train(), median of the rounds' own ratios: {c['overhead']:+.1%} "
+                f"(rounds: {', '.join(f'{v:+.1%}' for v in c['overhead_by_round'])}); "
                 f"as the page runs it: {c['watched_overhead']:+.1%}"
             )
         print()

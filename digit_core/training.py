@@ -135,8 +135,6 @@ class _Progress(keras.callbacks.Callback):
         self.start = time.perf_counter()
         self.watch = watch
         self.watched_at = -np.inf
-        if watch is not None:
-            self.watch_x = tf.constant(watch.images[..., np.newaxis].astype(np.float32) / PIXEL_MAX)
 
     def _elapsed(self) -> float:
         return time.perf_counter() - self.start
@@ -169,8 +167,9 @@ class _Progress(keras.callbacks.Callback):
         """Let the watch see the model's current reading of its images (inference mode, as a user's
         image would be read now)."""
         assert self.watch is not None
-        probabilities = keras.ops.convert_to_numpy(self.model(self.watch_x, training=False))
-        self.watch.report(epoch, step, probabilities)
+        # The compiled forward pass: an eager call of the model cost 5x its time (12 against 2.3 ms
+        # for 20 images, default CNN) once a second throughout the training.
+        self.watch.report(epoch, step, predict(self.model, self.watch.images))
         self.watched_at = time.perf_counter()
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
