@@ -76,6 +76,12 @@ class Server:
         """The server process's resident memory (VmRSS) in KiB."""
         return rss_kib(self.pid)
 
+    def cpu_seconds(self) -> float:
+        """CPU time the server process (all its threads, not its children) has used so far."""
+        with open(f"/proc/{self.pid}/stat", encoding="ascii") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
 
 SERVERS: dict[str, Server] = {}  # the running servers by URL, for tests that get only the URL
 
@@ -113,8 +119,6 @@ def running_server(
         "127.0.0.1",
         "--server.headless",
         "true",
-        "--server.fileWatcherType",
-        "none",
         "--browser.gatherUsageStats",
         "false",
     ]
